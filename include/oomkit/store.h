@@ -1,0 +1,185 @@
+/* oomkit store: a lean, concurrent, three-level state store.
+ *
+ * It holds what an operator would keep as map[namespace]map[name]map[key]int64
+ * without a hash table per level. An *object* is a (namespace, name) pair and
+ * holds a small set of fields key -> int64. Namespaces and keys are interned
+ * once as 32-bit atoms; each name is stored once, beside its object; an
+ * object's fields sit in one compact block. src/store/store.c opens with the
+ * design and its memory layout.
+ *
+ * Concurrency contract
+ * - Writers (every function marked "Thread safety: writer") may be called
+ *   from any number of threads; the store serialises them internally.
+ * - Readers (marked "reader") never block, never take a lock and never see a
+ *   torn value or freed memory, whatever the writers do. A reader sees each
+ *   single write either wholly done or not at all.
+ * - No registration is needed: any thread may read at any time (the store
+ *   uses liburcu's "bulletproof" RCU flavour, which registers a thread on
+ *   its first read).
+ * - Memory a writer removes is reclaimed only after every reader that could
+ *   still see it has left its read section.
+ * - The iteration callbacks run inside a read section: they may call any
+ *   reader, but a writer called from a callback returns -EDEADLK.
+ *
+ * Errors: 0 on success or a negative errno code (oomkit_strerror names it).
+ * -EINVAL bad arguments, -ENOENT not found (a missing namespace or object is
+ * simply not found: there is nothing to create first), -ENOMEM allocation
+ * failure, -E2BIG the write would take the store past its memory budget.
+ * On any failure the store's content is unchanged and it stays fully usable.
+ */
+#ifndef OOMKIT_STORE_H
+#define OOMKIT_STORE_H
+
+#include "oomkit/common.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct oomkit_store oomkit_store;
+
+/* A resolved object: a stable handle that skips hashing the namespace and
+ * name again. It stays valid until that object is deleted (del_object,
+ * clear, or deleting its last field); afterwards functions given it return
+ * -ENOENT, even if an object with the same name is created again. Never 0. */
+typedef uint64_t oomkit_store_obj;
+
+typedef struct oomkit_store_options {
+    /* The store refuses a write that would make it own more than this many
+     * bytes (everything it allocates, as measured by stats.bytes_total) with
+     * -E2BIG. 0 means no budget. */
+    size_t budget_bytes;
+    /* Presize for this many objects (a hint; 0 is fine). */
+    size_t expected_objects;
+} oomkit_store_options;
+
+/* Creates an empty store. opts may be NULL for the defaults. On success
+ * *out is owned by the caller until oomkit_store_close.
+ * Thread safety: any thread. */
+int oomkit_store_open(const oomkit_store_options *opts, oomkit_store **out);
+
+/* Frees the store and everything it owns. No other thread may use it any
+ * more, reader or writer. NULL is allowed.
+ * Thread safety: exclusive. */
+void oomkit_store_close(oomkit_store *s);
+
+/* Sets value of key in object (ns, name), creating the namespace, the
+ * object and the field as needed (upsert). All strings are borrowed.
+ * Thread safety: writer. */
+int oomkit_store_put(oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key,
+                     int64_t value);
+
+/* Reads one field into *value. -ENOENT if the namespace, object or key is
+ * missing (and *value is untouched).
+ * Thread safety: reader. */
+int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key,
+                     int64_t *value);
+
+/* Deletes one field. Deleting an object's last field deletes the object.
+ * -ENOENT if it was not there.
+ * Thread safety: writer. */
+int oomkit_store_del(oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key);
+
+/* Deletes object (ns, name) with all its fields. -ENOENT if absent.
+ * Thread safety: writer. */
+int oomkit_store_del_object(oomkit_store *s, oomkit_str ns, oomkit_str name);
+
+/* Counts objects and fields (either pointer may be NULL).
+ * Thread safety: reader. */
+int oomkit_store_count(const oomkit_store *s, uint64_t *objects, uint64_t *fields);
+
+/* Deletes every object but keeps all capacity (tables, blocks, atoms), so a
+ * loop that clears and refills the same state allocates nothing in steady
+ * state. Waits for readers to leave their read sections once.
+ * Thread safety: writer. */
+int oomkit_store_clear(oomkit_store *s);
+
+/* Gives memory back after mass deletes: shrinks tables and returns unused
+ * blocks to the C allocator. Content is unchanged.
+ * Thread safety: writer. */
+int oomkit_store_compact(oomkit_store *s);
+
+/* ---- fast path: resolve once, then read and write by id ---------------- */
+
+/* Resolves (ns, name) to a handle. With create != 0 a missing object is
+ * created empty (it holds no field until the first obj_put; an object left
+ * without fields is deleted by the next write that empties it or by clear).
+ * Without create, -ENOENT when absent.
+ * Thread safety: reader without create, writer with create. */
+int oomkit_store_object(oomkit_store *s, oomkit_str ns, oomkit_str name, int create,
+                        oomkit_store_obj *out);
+
+/* Resolves a key string to its atom id. With create != 0 the key is
+ * interned if new. Key ids are dense, start at 0 and are never reused.
+ * Thread safety: reader without create, writer with create. */
+int oomkit_store_key(oomkit_store *s, oomkit_str key, int create, uint32_t *key_id);
+
+/* Field access through a handle and a key id.
+ * Thread safety: obj_get is a reader, obj_put and obj_del are writers. */
+int oomkit_store_obj_put(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id, int64_t value);
+int oomkit_store_obj_get(const oomkit_store *s, oomkit_store_obj obj, uint32_t key_id,
+                         int64_t *value);
+int oomkit_store_obj_del(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id);
+
+/* ---- iteration ---------------------------------------------------------- */
+
+/* Callbacks return 0 to go on; any other value stops the iteration, and the
+ * iterating function returns that value. Strings passed to a callback are
+ * valid only during the call. An iteration running beside a writer sees
+ * each object at most once, each object as it was before or after any single
+ * write to it, and every object that existed throughout the iteration. */
+typedef int (*oomkit_store_namespace_fn)(void *ctx, oomkit_str ns, uint64_t objects);
+typedef int (*oomkit_store_object_fn)(void *ctx, oomkit_str name, oomkit_store_obj obj);
+typedef int (*oomkit_store_field_fn)(void *ctx, oomkit_str key, uint32_t key_id, int64_t value);
+
+/* Every namespace that holds at least one object, with its object count.
+ * Thread safety: reader. */
+int oomkit_store_each_namespace(const oomkit_store *s, oomkit_store_namespace_fn fn, void *ctx);
+
+/* Every object of namespace ns (-ENOENT if it holds none).
+ * Thread safety: reader. */
+int oomkit_store_each_object(const oomkit_store *s, oomkit_str ns, oomkit_store_object_fn fn,
+                             void *ctx);
+
+/* Every field of object (ns, name) (-ENOENT if absent).
+ * Thread safety: reader. */
+int oomkit_store_each_field(const oomkit_store *s, oomkit_str ns, oomkit_str name,
+                            oomkit_store_field_fn fn, void *ctx);
+
+/* Every field of a resolved object (-ENOENT if the handle is stale).
+ * Thread safety: reader. */
+int oomkit_store_obj_each_field(const oomkit_store *s, oomkit_store_obj obj,
+                                oomkit_store_field_fn fn, void *ctx);
+
+/* ---- accounting --------------------------------------------------------- */
+
+typedef struct oomkit_store_stats {
+    uint64_t objects;           /* live objects */
+    uint64_t fields;            /* live fields, all objects */
+    uint64_t namespaces;        /* namespace atoms ever interned */
+    uint64_t keys;              /* key atoms ever interned */
+    /* Bytes the store owns, to the byte as the C allocator holds them
+     * (allocator headers and rounding included), by part; bytes_total is
+     * their sum and is what the budget limits. */
+    uint64_t bytes_total;
+    uint64_t bytes_atoms;       /* atom strings and their hash indexes */
+    uint64_t bytes_names;       /* object names */
+    uint64_t bytes_fields;      /* field blocks, including free block space */
+    uint64_t bytes_tables;      /* object table, handle directory, namespace lists */
+    uint64_t bytes_retired;     /* removed, waiting for readers to leave */
+    double object_table_load;   /* live / slots */
+    double atom_table_load;     /* atoms / slots, both atom tables */
+    uint64_t resizes;           /* table growths and shrinks since open */
+    uint64_t allocations;       /* calls to the allocator since open */
+    uint64_t budget_bytes;      /* 0 = none */
+} oomkit_store_stats;
+
+/* Fills *out. Thread safety: reader. */
+int oomkit_store_stats_get(const oomkit_store *s, oomkit_store_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

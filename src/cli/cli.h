@@ -1,0 +1,42 @@
+/* The oomkit command's subcommand registry.
+ *
+ * Each subcommand lives in its own file and registers itself with
+ * OOMKIT_COMMAND, so adding one never edits a shared table:
+ *
+ *   static int cmd_inspect(int argc, char **argv) { ... }
+ *   OOMKIT_COMMAND(inspect, "where is a process's memory?", cmd_inspect)
+ *
+ * A command's function gets argv[0] = its own name and returns the process
+ * exit code. Exit codes shared by all commands are below; a command may
+ * document more of its own from 10 up. */
+#ifndef OOMKIT_CLI_H
+#define OOMKIT_CLI_H
+
+enum {
+    OOMKIT_EXIT_OK = 0,
+    OOMKIT_EXIT_FINDINGS = 1, /* the command ran and found what it reports */
+    OOMKIT_EXIT_USAGE = 2,    /* bad command line or unreadable input */
+    OOMKIT_EXIT_FAIL = 3,     /* the command could not do its job */
+};
+
+struct oomkit_cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+    struct oomkit_cli_command *next;
+};
+
+void oomkit__cli_register(struct oomkit_cli_command *cmd);
+
+#define OOMKIT_COMMAND(cname, csummary, fn)                                  \
+    static struct oomkit_cli_command cli_cmd_##cname = { #cname, csummary,   \
+                                                         fn, 0 };            \
+    __attribute__((constructor)) static void cli_register_##cname(void)      \
+    {                                                                        \
+        oomkit__cli_register(&cli_cmd_##cname);                              \
+    }
+
+/* True when argv holds -h or --help anywhere before a "--". */
+int oomkit__cli_wants_help(int argc, char **argv);
+
+#endif
