@@ -57,10 +57,9 @@ fuzz:
 	@scripts/deps.sh test
 	$(MAKE) --no-print-directory test-fuzz TEST_FUZZ_SECONDS=$(FUZZ_SECONDS)
 
-bench: build
+bench:
 	@scripts/deps.sh bench
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build build -j$(JOBS)
+	$(MAKE) --no-print-directory build
 	scripts/bench.sh
 
 install: build
