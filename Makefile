@@ -44,13 +44,13 @@ test-asan:
 # TSan: the concurrent tests (label concurrent).
 test-tsan:
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOOMKIT_SANITIZE=thread -DOOMKIT_WERROR=ON $(CMAKE_FLAGS) >/dev/null
-	cmake --build build-tsan -j$(JOBS)
+	cmake --build build-tsan -j$(JOBS) --target concurrent_tests
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $(CTEST) -L concurrent
 
 # libFuzzer targets, briefly, from their seed corpora (clang).
 test-fuzz:
 	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOOMKIT_FUZZ=ON -DOOMKIT_FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),10) $(CMAKE_FLAGS) >/dev/null
-	cmake --build build-fuzz -j$(JOBS)
+	cmake --build build-fuzz -j$(JOBS) --target fuzz_targets
 	cd build-fuzz && $(CTEST) -L fuzz -j1
 
 fuzz:
