@@ -1,0 +1,3 @@
+module oomkit.invalid/peers
+
+go 1.19
