@@ -358,6 +358,11 @@ typedef struct oomkit_mem_cgroup_layout {
     char v1_memory_mount[OOMKIT_MEM_PATH_MAX];
     char v2_mount[OOMKIT_MEM_PATH_MAX];
     int v2_has_memory;       /* "memory" listed in cgroup.controllers */
+    /* The hierarchy path each mount shows at its mount point (mountinfo's
+     * 4th field; "/" normally, a sub-path inside a container). A cgroup
+     * path from /proc/PID/cgroup is made relative to it. */
+    char v1_memory_root[OOMKIT_MEM_PATH_MAX];
+    char v2_root[OOMKIT_MEM_PATH_MAX];
 } oomkit_mem_cgroup_layout;
 
 /* Detects the mounts from /proc/self/mountinfo (the reading process's

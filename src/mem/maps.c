@@ -1,0 +1,209 @@
+/* Reading /proc/PID/maps and smaps into an oomkit_mem_maps.
+ *
+ * smaps of a big process is tens of megabytes of text (about 1 KiB per
+ * mapping), so it is never read whole: the context's buffer is filled in
+ * large read(2)s (the kernel's seq_file emits as many whole entries as fit
+ * in each), complete lines are parsed in place, and the unfinished tail is
+ * moved to the front before the next read. The result lives in two
+ * geometrically grown arrays (mappings and names), so a read of N mappings
+ * costs O(log N) allocations. */
+#include "mem/mem_internal.h"
+
+#include "core/alloc.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+struct oomkit_mem_maps {
+    oomkit_mem_mapping *v;
+    size_t n, cap;
+    char *names;
+    size_t names_len, names_cap;
+};
+
+struct oomkit__maps_builder {
+    oomkit_mem_maps *m;
+    int smaps;
+};
+
+/* Chunk size of each smaps read: large enough that syscall overhead is
+ * negligible (~250 entries per read), small enough to stay in L2. */
+#define SMAPS_CHUNK_BYTES (256 * 1024)
+
+static int push_mapping(oomkit_mem_maps *m, const oomkit_mem_mapping *e, oomkit_str path)
+{
+    if (m->n == m->cap) {
+        size_t ncap = m->cap ? m->cap * 2 : 256;
+        oomkit_mem_mapping *nv = oomkit__realloc(m->v, ncap * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        m->v = nv;
+        m->cap = ncap;
+    }
+    if (m->names_cap - m->names_len < path.len) {
+        size_t ncap = m->names_cap ? m->names_cap : 16384;
+        while (ncap - m->names_len < path.len)
+            ncap *= 2;
+        char *nn = oomkit__realloc(m->names, ncap);
+        if (!nn)
+            return -ENOMEM;
+        m->names = nn;
+        m->names_cap = ncap;
+    }
+    oomkit_mem_mapping *d = &m->v[m->n++];
+    *d = *e;
+    if (path.len)
+        memcpy(m->names + m->names_len, path.ptr, path.len);
+    /* While building, path.ptr holds the offset into names (the array may
+     * still move); oomkit_mem_maps_read turns it into a pointer at the end. */
+    d->path.ptr = (const char *)(uintptr_t)m->names_len;
+    d->path.len = path.len;
+    m->names_len += path.len;
+    return 0;
+}
+
+int oomkit__maps_builder_line(struct oomkit__maps_builder *b, const char *line, size_t len)
+{
+    if (len == 0)
+        return 0;
+    oomkit_mem_maps *m = b->m;
+    /* Key lines ("Rss:  4 kB") belong to the last header; anything whose
+     * first token ends in ':' is a key, known or not. */
+    if (m->n > 0 && oomkit__parse_smaps_key(line, len, &m->v[m->n - 1].f))
+        return 0;
+    oomkit_mem_mapping e;
+    oomkit_str path;
+    memset(&e, 0, sizeof e);
+    if (oomkit__parse_maps_header(line, len, &e, &path) < 0)
+        return -EINVAL;
+    oomkit__smaps_fields_clear(&e.f);
+    e.category = OOMKIT_MEM_CAT_OTHER;
+    return push_mapping(m, &e, path);
+}
+
+static void finish(oomkit_mem_maps *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        uintptr_t off = (uintptr_t)m->v[i].path.ptr;
+        m->v[i].path.ptr = m->v[i].path.len ? m->names + off : NULL;
+    }
+}
+
+/* Feeds every complete line of buf[0..len) to the builder; returns the
+ * number of bytes consumed (the rest is an unfinished line). */
+static long feed(struct oomkit__maps_builder *b, const char *buf, size_t len, int eof)
+{
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(buf + i, '\n', len - i);
+        if (!nl) {
+            if (!eof)
+                break;
+            int rc = oomkit__maps_builder_line(b, buf + i, len - i);
+            if (rc < 0)
+                return rc;
+            return (long)len;
+        }
+        size_t eol = (size_t)(nl - buf);
+        int rc = oomkit__maps_builder_line(b, buf + i, eol - i);
+        if (rc < 0)
+            return rc;
+        i = eol + 1;
+    }
+    return (long)i;
+}
+
+int oomkit_mem_maps_read(oomkit_mem_ctx *ctx, pid_t pid, unsigned flags,
+                         oomkit_mem_maps **out)
+{
+    if (!ctx || !out || pid <= 0 || flags > OOMKIT_MEM_MAPS_SMAPS)
+        return -EINVAL;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid,
+             (flags & OOMKIT_MEM_MAPS_SMAPS) ? "smaps" : "maps");
+    int fd = oomkit__mem_open(ctx, path);
+    if (fd < 0)
+        return oomkit__mem_proc_err(ctx, pid, fd);
+    oomkit_mem_maps *m = oomkit__calloc(1, sizeof *m);
+    if (!m) {
+        close(fd);
+        return -ENOMEM;
+    }
+    struct oomkit__maps_builder b = { m, (flags & OOMKIT_MEM_MAPS_SMAPS) != 0 };
+    int rc = oomkit__mem_reserve(ctx, SMAPS_CHUNK_BYTES);
+    size_t carry = 0;
+    while (rc == 0) {
+        if (ctx->buf_cap - carry < 4096) {
+            /* One line longer than the buffer: only a pathological path. */
+            rc = oomkit__mem_reserve(ctx, ctx->buf_cap * 2);
+            if (rc < 0)
+                break;
+        }
+        long n = oomkit__mem_read_fd(fd, ctx->buf + carry, ctx->buf_cap - carry);
+        if (n < 0) {
+            rc = (int)n;
+            snprintf(ctx->last_path, sizeof ctx->last_path, "%s", path);
+            break;
+        }
+        size_t have = carry + (size_t)n;
+        long used = feed(&b, ctx->buf, have, n == 0);
+        if (used < 0) {
+            rc = (int)used;
+            break;
+        }
+        carry = have - (size_t)used;
+        if (carry)
+            memmove(ctx->buf, ctx->buf + used, carry);
+        if (n == 0)
+            break;
+    }
+    close(fd);
+    if (rc < 0) {
+        oomkit_mem_maps_free(m);
+        return rc == -ENOENT ? oomkit__mem_proc_err(ctx, pid, rc) : rc;
+    }
+    finish(m);
+    *out = m;
+    return 0;
+}
+
+size_t oomkit_mem_maps_count(const oomkit_mem_maps *maps)
+{
+    return maps ? maps->n : 0;
+}
+
+const oomkit_mem_mapping *oomkit_mem_maps_get(const oomkit_mem_maps *maps, size_t i)
+{
+    return (maps && i < maps->n) ? &maps->v[i] : NULL;
+}
+
+void oomkit_mem_maps_free(oomkit_mem_maps *maps)
+{
+    if (!maps)
+        return;
+    oomkit__free(maps->v);
+    oomkit__free(maps->names);
+    oomkit__free(maps);
+}
+
+oomkit_mem_mapping *oomkit__maps_array(oomkit_mem_maps *maps, size_t *n)
+{
+    *n = maps->n;
+    return maps->v;
+}
+
+int oomkit__maps_parse_buffer(const char *s, size_t len, oomkit_mem_maps **out)
+{
+    oomkit_mem_maps *m = oomkit__calloc(1, sizeof *m);
+    if (!m)
+        return -ENOMEM;
+    struct oomkit__maps_builder b = { m, 1 };
+    long used = feed(&b, s, len, 1);
+    if (used < 0) {
+        oomkit_mem_maps_free(m);
+        return (int)used;
+    }
+    finish(m);
+    *out = m;
+    return 0;
+}
