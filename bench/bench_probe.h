@@ -1,0 +1,33 @@
+/* Measuring probes of oomkit-bench: a heap-allocation counter, the bytes the
+ * C allocator has handed out, and a monotonic clock. Any benchmark in
+ * oomkit-bench may use them (see bench_registry.h). */
+#ifndef OOMKIT_BENCH_PROBE_H
+#define OOMKIT_BENCH_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Calls to malloc, calloc, realloc and the aligned allocators made by every
+ * thread of the process so far (free is not counted). Take the difference
+ * around the code being measured. Thread safety: any thread. */
+uint64_t oomkit__bench_allocs(void);
+
+/* Bytes of heap currently in use: mallinfo2() uordblks + hblkhd (glibc
+ * rounding and chunk headers included), or under a sanitizer the
+ * sanitizer's own count of live user bytes. Thread safety: any thread. */
+uint64_t oomkit__bench_heap_bytes(void);
+
+/* Checks that both probes see an allocation made inside a shared library
+ * (pass, say, g_malloc and g_free): that needs the interposed malloc to be
+ * exported from the executable. 0, or -1 with a static reason in *why.
+ * Thread safety: any thread. */
+int oomkit__bench_probe_check(void *(*lib_alloc)(size_t), void (*lib_free)(void *),
+                              const char **why);
+
+/* "glibc mallinfo2 + interposed malloc", or the sanitizer variant. */
+const char *oomkit__bench_probe_kind(void);
+
+/* CLOCK_MONOTONIC in nanoseconds. Thread safety: any thread. */
+uint64_t oomkit__bench_now_ns(void);
+
+#endif

@@ -1,0 +1,367 @@
+/* `oomkit bench store`: loads one workload and measures the oomkit store
+ * and its C peers on it in one run (harness.c), then prints a table with
+ * ratios against the store, or the JSON object of DESIGN.md section 5 that
+ * scripts compare across runs. */
+#include "bench/bench_probe.h"
+#include "bench/bench_registry.h"
+#include "bench/store/harness.h"
+#include "cli/gen_state_gen.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <glib.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct peer_ops *const all_peers[] = {
+    &peer_oomkit_store,
+    &peer_glib_nested,
+    &peer_glib_flat,
+    &peer_uthash,
+};
+#define N_PEERS (sizeof(all_peers) / sizeof(all_peers[0]))
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: oomkit bench store (--tsv FILE | --objects N [--seed S]) [--json]\n"
+            "                          [--reconcile-cycles C] [--lookups N] [--structures LIST]\n\n"
+            "Loads a workload (namespace<TAB>name<TAB>key<TAB>value lines, as written by\n"
+            "`oomkit gen-state` or gen_state.py) and measures, for the oomkit store and\n"
+            "its C peers (glib-nested, glib-flat, uthash) in one run: bytes and heap\n"
+            "allocations per entry, build ns/entry, random hit and miss lookups, deleting\n"
+            "an object, listing the biggest namespace, and the reconcile pattern (clear\n"
+            "and refill everything) in allocations and ns per cycle.\n\n"
+            "  --tsv FILE            the workload (\"-\" reads standard input)\n"
+            "  --objects N           generate N objects in memory instead (gen-state shape)\n"
+            "  --seed S              seed for --objects (default 1)\n"
+            "  --json                print one JSON object instead of the table\n"
+            "  --reconcile-cycles C  clear+refill cycles to time (default 100, at least 1)\n"
+            "  --lookups N           hit and miss lookups each (default: one per entry)\n"
+            "  --structures LIST     comma-separated subset, e.g. oomkit-store,glib-nested\n"
+            "  --quiet               no progress lines on standard error\n\n"
+            "Exit status: 0 done, 2 bad command line or unreadable/malformed input\n"
+            "(the message names the line), 3 a structure failed or answered wrongly.\n");
+}
+
+static int parse_count(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = s[0] == '-' ? 0 : strtoull(s, &end, 10);
+    if (s[0] == '-' || s[0] == '\0' || errno != 0 || *end != '\0' || v < min || v > max) {
+        fprintf(stderr, "oomkit bench store: %s wants a number from %" PRIu64 " to %" PRIu64
+                        ", not '%s'\n",
+                opt, min, max, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Marks the structures named in a comma-separated list. */
+static int pick_structures(const char *list, int *chosen)
+{
+    char *copy = strdup(list), *save = NULL;
+    if (copy == NULL)
+        return -1;
+    memset(chosen, 0, N_PEERS * sizeof(*chosen));
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        size_t i = 0;
+        while (i < N_PEERS && strcmp(all_peers[i]->name, tok) != 0)
+            i++;
+        if (i == N_PEERS) {
+            fprintf(stderr,
+                    "oomkit bench store: unknown structure '%s' (oomkit-store, glib-nested, "
+                    "glib-flat, uthash)\n",
+                    tok);
+            free(copy);
+            return -1;
+        }
+        chosen[i] = 1;
+    }
+    free(copy);
+    return 0;
+}
+
+/* Generates the gen-state workload in memory and parses it. */
+static int generate(struct wl_workload *w, uint64_t objects, uint64_t seed, char *err,
+                    size_t cap)
+{
+    struct oomkit_gen_opts o = OOMKIT_GEN_DEFAULT_OPTS;
+    o.objects = objects;
+    o.seed = seed;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (mem == NULL) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    int rc = oomkit__gen_state_write(&o, mem);
+    fclose(mem);
+    if (rc != 0) {
+        free(buf);
+        snprintf(err, cap, "generating the workload failed: %s", strerror(-rc));
+        return -1;
+    }
+    /* open_memstream keeps a NUL after the data, the spare byte wl_parse
+     * may write. */
+    return wl_parse(w, buf, len, "<generated>", err, cap);
+}
+
+static json_object *jnum(double v, int decimals)
+{
+    char text[64];
+    snprintf(text, sizeof(text), "%.*f", decimals, v);
+    return json_object_new_double_s(v, text);
+}
+
+static void print_json(const struct wl_workload *w, const struct bench_result *res, size_t n)
+{
+    json_object *root = json_object_new_object();
+    json_object_object_add(root, "entries", json_object_new_int64((int64_t)w->n_entries));
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct bench_result *r = &res[i];
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(r->name));
+        json_object_object_add(o, "bytes_per_entry", jnum(r->bytes_per_entry, 3));
+        json_object_object_add(o, "allocs_per_entry", jnum(r->allocs_per_entry, 5));
+        json_object_object_add(o, "build_ns_per_entry", jnum(r->build_ns_per_entry, 1));
+        json_object_object_add(o, "hit_ns", jnum(r->hit_ns, 1));
+        json_object_object_add(o, "miss_ns", jnum(r->miss_ns, 1));
+        json_object_object_add(o, "delete_object_ns", jnum(r->delete_object_ns, 1));
+        json_object_object_add(o, "list_namespace_ns", jnum(r->list_namespace_ns, 0));
+        json_object_object_add(o, "reconcile_allocs_per_cycle",
+                               jnum(r->reconcile_allocs_per_cycle, 2));
+        json_object_object_add(o, "reconcile_ns_per_cycle", jnum(r->reconcile_ns_per_cycle, 0));
+        json_object_array_add(arr, o);
+    }
+    json_object_object_add(root, "structures", arr);
+    puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(root);
+}
+
+/* One metric of the table: its heading, how to read it and its format. */
+struct column {
+    const char *head;
+    size_t offset;
+    const char *fmt;
+};
+
+#define COL(h, field, f) { h, offsetof(struct bench_result, field), f }
+static const struct column columns[] = {
+    COL("B/entry", bytes_per_entry, "%9.1f"),
+    COL("allocs/entry", allocs_per_entry, "%13.4f"),
+    COL("build ns/entry", build_ns_per_entry, "%15.0f"),
+    COL("hit ns", hit_ns, "%7.0f"),
+    COL("miss ns", miss_ns, "%8.0f"),
+    COL("del-obj ns", delete_object_ns, "%11.0f"),
+    COL("list-ns us", list_namespace_ns, "%11.1f"),
+    COL("recon allocs", reconcile_allocs_per_cycle, "%13.1f"),
+    COL("recon ms", reconcile_ns_per_cycle, "%9.1f"),
+};
+#define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+static double metric(const struct bench_result *r, size_t c)
+{
+    double v = *(const double *)((const char *)r + columns[c].offset);
+    /* The table shows listings in microseconds and cycles in ms. */
+    if (columns[c].offset == offsetof(struct bench_result, list_namespace_ns))
+        v /= 1e3;
+    if (columns[c].offset == offsetof(struct bench_result, reconcile_ns_per_cycle))
+        v /= 1e6;
+    return v;
+}
+
+static void print_table(const struct wl_workload *w, const char *source,
+                        const struct bench_result *res, size_t n, unsigned cycles, size_t lookups,
+                        size_t deletes)
+{
+    const struct wl_object *big = &w->objects[w->biggest_ns_obj];
+    printf("oomkit bench store: %zu entries, %zu objects, %zu namespaces, %zu distinct keys (%s)\n",
+           w->n_entries, w->n_objects, w->n_namespaces, w->n_keys, source);
+    printf("%zu hit and %zu miss lookups in random order, %zu objects deleted, namespace "
+           "'%s' (%" PRIu64 " objects) listed, %u reconcile cycles after one warm-up\n",
+           lookups, lookups, deletes, big->ns, w->biggest_ns_objects, cycles);
+    printf("memory probe: %s\n\n", oomkit__bench_probe_kind());
+    printf("%-13s", "structure");
+    for (size_t c = 0; c < N_COLUMNS; c++) {
+        int width = atoi(columns[c].fmt + 1);
+        printf(" %*s", width - 1, columns[c].head);
+    }
+    printf("\n");
+    for (size_t i = 0; i < n; i++) {
+        printf("%-13s", res[i].name);
+        for (size_t c = 0; c < N_COLUMNS; c++)
+            printf(columns[c].fmt, metric(&res[i], c));
+        printf("\n");
+    }
+    const struct bench_result *store = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(res[i].name, peer_oomkit_store.name) == 0)
+            store = &res[i];
+    }
+    if (store == NULL || n < 2)
+        return;
+    printf("\nratio peer / oomkit-store (above 1: the store needs less):\n");
+    for (size_t i = 0; i < n; i++) {
+        if (&res[i] == store)
+            continue;
+        printf("%-13s", res[i].name);
+        for (size_t c = 0; c < N_COLUMNS; c++) {
+            int width = atoi(columns[c].fmt + 1);
+            double base = metric(store, c), v = metric(&res[i], c);
+            if (base > 0) {
+                printf(" %*.1fx", width - 2, v / base);
+            } else {
+                /* A ratio against zero has no number; say what it is. */
+                printf(" %*s", width - 1, v > 0 ? "store 0" : "both 0");
+            }
+        }
+        printf("\n");
+    }
+    if (store->self_bytes > 0)
+        printf("\noomkit-store's own accounting (stats.bytes_total): %.1f B/entry\n",
+               (double)store->self_bytes / (double)w->n_entries);
+}
+
+static int bench_store(int argc, char **argv)
+{
+    const char *tsv = NULL;
+    uint64_t objects = 0, seed = 1, cycles = 100, lookups = 0;
+    int json = 0, quiet = 0, have_lookups = 0, have_objects = 0;
+    int chosen[N_PEERS] = { 1, 1, 1, 1 };
+    static const struct option longopts[] = {
+        { "tsv", required_argument, NULL, 't' },
+        { "objects", required_argument, NULL, 'n' },
+        { "seed", required_argument, NULL, 's' },
+        { "json", no_argument, NULL, 'j' },
+        { "reconcile-cycles", required_argument, NULL, 'r' },
+        { "lookups", required_argument, NULL, 'l' },
+        { "structures", required_argument, NULL, 'S' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            tsv = optarg;
+            break;
+        case 'n':
+            if (parse_count("--objects", optarg, 1, 100000000, &objects) != 0)
+                return OOMKIT_EXIT_USAGE;
+            have_objects = 1;
+            break;
+        case 's':
+            if (parse_count("--seed", optarg, 0, UINT64_MAX, &seed) != 0)
+                return OOMKIT_EXIT_USAGE;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'r':
+            if (parse_count("--reconcile-cycles", optarg, 1, 1000000, &cycles) != 0)
+                return OOMKIT_EXIT_USAGE;
+            break;
+        case 'l':
+            if (parse_count("--lookups", optarg, 1, 1000000000, &lookups) != 0)
+                return OOMKIT_EXIT_USAGE;
+            have_lookups = 1;
+            break;
+        case 'S':
+            if (pick_structures(optarg, chosen) != 0)
+                return OOMKIT_EXIT_USAGE;
+            break;
+        case 'h':
+            usage(stdout);
+            return OOMKIT_EXIT_OK;
+        case ':':
+            fprintf(stderr, "oomkit bench store: %s needs a value (see --help)\n",
+                    argv[optind - 1]);
+            return OOMKIT_EXIT_USAGE;
+        default:
+            fprintf(stderr, "oomkit bench store: unknown option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return OOMKIT_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "oomkit bench store: unexpected argument '%s' (see --help)\n",
+                argv[optind]);
+        return OOMKIT_EXIT_USAGE;
+    }
+    if ((tsv == NULL) == (have_objects == 0)) {
+        fprintf(stderr, "oomkit bench store: give exactly one of --tsv FILE and --objects N "
+                        "(see --help)\n");
+        return OOMKIT_EXIT_USAGE;
+    }
+    const char *why;
+    if (oomkit__bench_probe_check(g_malloc, g_free, &why) != 0) {
+        fprintf(stderr, "oomkit bench store: %s; figures would be wrong\n", why);
+        return OOMKIT_EXIT_FAIL;
+    }
+
+    char err[512];
+    struct wl_workload w;
+    int rc = tsv ? wl_load_file(&w, tsv, err, sizeof(err))
+                 : generate(&w, objects, seed, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "oomkit bench store: %s\n", err);
+        wl_free(&w);
+        return OOMKIT_EXIT_USAGE;
+    }
+    size_t n_lookups = have_lookups ? (size_t)lookups : w.n_entries;
+    size_t n_deletes = w.n_objects / 4 < 1000 ? w.n_objects / 4 : 1000;
+    if (n_deletes == 0)
+        n_deletes = 1;
+    struct wl_probes probes;
+    if (wl_probes_make(&w, n_lookups, n_deletes, 0x6f6f6d6b6974u, &probes) != 0) {
+        fprintf(stderr, "oomkit bench store: out of memory for the lookup probes\n");
+        wl_free(&w);
+        return OOMKIT_EXIT_FAIL;
+    }
+
+    struct bench_result results[N_PEERS];
+    size_t n_results = 0;
+    int status = OOMKIT_EXIT_OK;
+    for (size_t i = 0; i < N_PEERS && status == OOMKIT_EXIT_OK; i++) {
+        if (!chosen[i])
+            continue;
+        if (!quiet)
+            fprintf(stderr, "oomkit bench store: measuring %s...\n", all_peers[i]->name);
+        if (bench_measure(all_peers[i], &w, &probes, (unsigned)cycles, &results[n_results], err,
+                          sizeof(err)) != 0) {
+            fprintf(stderr, "oomkit bench store: %s\n", err);
+            status = OOMKIT_EXIT_FAIL;
+            break;
+        }
+        n_results++;
+    }
+    if (status == OOMKIT_EXIT_OK) {
+        if (json)
+            print_json(&w, results, n_results);
+        else
+            print_table(&w, tsv ? tsv : "generated in memory", results, n_results,
+                        (unsigned)cycles, probes.n_lookups, probes.n_deletes);
+    }
+    wl_probes_free(&probes);
+    wl_free(&w);
+    return status;
+}
+
+OOMKIT_BENCH(store, "the oomkit store against nested/flat GLib tables and uthash",
+             bench_store)

@@ -1,0 +1,153 @@
+/* The measuring loop of harness.h. Every measurement brackets one phase
+ * with the clock, the allocation counter and the heap probe of
+ * bench/bench_probe.h; nothing in the loops allocates on the harness's
+ * side (the probes are made beforehand), so every allocation counted is
+ * the structure's own. Results are checked as they are timed: the hits
+ * must return exactly the workload's values and the misses nothing. */
+#include "bench/store/harness.h"
+
+#include "bench/bench_probe.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int fail(char *err, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, cap, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int fill(const struct peer_ops *ops, void *s, const struct wl_workload *w)
+{
+    for (size_t i = 0; i < w->n_entries; i++) {
+        struct wl_ref r = wl_entry_ref(w, i);
+        if (ops->put(s, &r, w->entries[i].value) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
+                  const struct wl_probes *p, unsigned reconcile_cycles, struct bench_result *out,
+                  char *err, size_t err_cap)
+{
+    memset(out, 0, sizeof(*out));
+    out->name = ops->name;
+    double n = (double)w->n_entries;
+
+    /* Build: everything the structure allocates from empty to full. */
+    uint64_t bytes0 = oomkit__bench_heap_bytes();
+    uint64_t allocs0 = oomkit__bench_allocs();
+    uint64_t t0 = oomkit__bench_now_ns();
+    void *s = ops->open();
+    if (s == NULL || fill(ops, s, w) != 0) {
+        if (s != NULL)
+            ops->close(s);
+        return fail(err, err_cap, "%s: allocation failed while building", ops->name);
+    }
+    uint64_t t1 = oomkit__bench_now_ns();
+    uint64_t allocs1 = oomkit__bench_allocs();
+    uint64_t bytes1 = oomkit__bench_heap_bytes();
+    out->bytes_total = bytes1 > bytes0 ? bytes1 - bytes0 : 0;
+    out->bytes_per_entry = (double)out->bytes_total / n;
+    out->allocs_per_entry = (double)(allocs1 - allocs0) / n;
+    out->build_ns_per_entry = (double)(t1 - t0) / n;
+    out->self_bytes = ops->self_bytes ? ops->self_bytes(s) : 0;
+
+    int rc = -1;
+    if (p->n_lookups > 0) {
+        uint64_t found = 0, sum = 0;
+        t0 = oomkit__bench_now_ns();
+        for (size_t i = 0; i < p->n_lookups; i++) {
+            struct wl_ref r = wl_entry_ref(w, p->hits[i]);
+            int64_t v;
+            if (ops->get(s, &r, &v)) {
+                found++;
+                sum += (uint64_t)v;
+            }
+        }
+        t1 = oomkit__bench_now_ns();
+        if (found != p->n_lookups || sum != p->hit_sum) {
+            fail(err, err_cap, "%s: hits returned wrong answers (%llu of %zu found)", ops->name,
+                 (unsigned long long)found, p->n_lookups);
+            goto done;
+        }
+        out->hit_ns = (double)(t1 - t0) / (double)p->n_lookups;
+
+        found = 0;
+        t0 = oomkit__bench_now_ns();
+        for (size_t i = 0; i < p->n_lookups; i++) {
+            int64_t v;
+            found += (uint64_t)ops->get(s, &p->misses[i], &v);
+        }
+        t1 = oomkit__bench_now_ns();
+        if (found != 0) {
+            fail(err, err_cap, "%s: %llu misses found a value", ops->name,
+                 (unsigned long long)found);
+            goto done;
+        }
+        out->miss_ns = (double)(t1 - t0) / (double)p->n_lookups;
+    }
+
+    /* List the biggest namespace; the fastest of three, since one listing
+     * of a small namespace is short enough for a scheduler tick to skew. */
+    const struct wl_object *big = &w->objects[w->biggest_ns_obj];
+    uint64_t best = UINT64_MAX;
+    for (int round = 0; round < 3; round++) {
+        t0 = oomkit__bench_now_ns();
+        uint64_t names = ops->list_namespace(s, big->ns, big->ns_len);
+        t1 = oomkit__bench_now_ns();
+        if (names < w->biggest_ns_objects) {
+            fail(err, err_cap, "%s: listing namespace %s visited %llu names, expected %llu",
+                 ops->name, big->ns, (unsigned long long)names,
+                 (unsigned long long)w->biggest_ns_objects);
+            goto done;
+        }
+        if (t1 - t0 < best)
+            best = t1 - t0;
+    }
+    out->list_namespace_ns = (double)best;
+
+    if (p->n_deletes > 0) {
+        t0 = oomkit__bench_now_ns();
+        for (size_t i = 0; i < p->n_deletes; i++) {
+            if (ops->del_object(s, w, p->deletes[i]) != 0) {
+                fail(err, err_cap, "%s: deleting object %s/%s failed", ops->name,
+                     w->objects[p->deletes[i]].ns, w->objects[p->deletes[i]].name);
+                goto done;
+            }
+        }
+        t1 = oomkit__bench_now_ns();
+        out->delete_object_ns = (double)(t1 - t0) / (double)p->n_deletes;
+    }
+
+    /* Reconcile: clear and refill the whole state. One warm-up cycle
+     * first (it also brings back the deleted objects), so the figures
+     * describe the steady state a long-running loop lives in. */
+    if (ops->clear(s) != 0 || fill(ops, s, w) != 0) {
+        fail(err, err_cap, "%s: reconcile warm-up failed", ops->name);
+        goto done;
+    }
+    if (reconcile_cycles > 0) {
+        allocs0 = oomkit__bench_allocs();
+        t0 = oomkit__bench_now_ns();
+        for (unsigned c = 0; c < reconcile_cycles; c++) {
+            if (ops->clear(s) != 0 || fill(ops, s, w) != 0) {
+                fail(err, err_cap, "%s: reconcile cycle %u failed", ops->name, c + 1);
+                goto done;
+            }
+        }
+        t1 = oomkit__bench_now_ns();
+        allocs1 = oomkit__bench_allocs();
+        out->reconcile_allocs_per_cycle = (double)(allocs1 - allocs0) / reconcile_cycles;
+        out->reconcile_ns_per_cycle = (double)(t1 - t0) / reconcile_cycles;
+    }
+    rc = 0;
+done:
+    ops->close(s);
+    return rc;
+}

@@ -1,0 +1,97 @@
+/* The oomkit store as a benchmark peer: the plain string API of
+ * include/oomkit/store.h, as an application that loads state from a
+ * decoder would use it (no handles or key ids, so lookups hash the same
+ * strings the other peers hash). */
+#include "bench/store/peers.h"
+
+#include "oomkit/store.h"
+
+static oomkit_str str(const char *p, size_t len)
+{
+    oomkit_str s = { p, len };
+    return s;
+}
+
+static void *store_open(void)
+{
+    oomkit_store *s = NULL;
+    return oomkit_store_open(NULL, &s) == 0 ? s : NULL;
+}
+
+static int store_put(void *s, const struct wl_ref *r, int64_t value)
+{
+    return oomkit_store_put(s, str(r->ns, r->ns_len), str(r->name, r->name_len),
+                            str(r->key, r->key_len), value) == 0
+               ? 0
+               : -1;
+}
+
+static int store_get(void *s, const struct wl_ref *r, int64_t *value)
+{
+    return oomkit_store_get(s, str(r->ns, r->ns_len), str(r->name, r->name_len),
+                            str(r->key, r->key_len), value) == 0;
+}
+
+static int store_del_object(void *s, const struct wl_workload *w, uint32_t obj)
+{
+    const struct wl_object *o = &w->objects[obj];
+    return oomkit_store_del_object(s, str(o->ns, o->ns_len), str(o->name, o->name_len)) == 0
+               ? 0
+               : -1;
+}
+
+/* Keeps the name reads of a listing from being optimised away. */
+static volatile uint64_t list_sink;
+
+struct list_ctx {
+    uint64_t names;
+    uint64_t bytes;
+};
+
+static int count_name(void *ctx, oomkit_str name, oomkit_store_obj obj)
+{
+    struct list_ctx *c = ctx;
+    (void)obj;
+    c->names++;
+    /* Touch the name, as a caller listing names would. */
+    c->bytes += name.len ? (unsigned char)name.ptr[0] : 0;
+    return 0;
+}
+
+static uint64_t store_list(void *s, const char *ns, size_t ns_len)
+{
+    struct list_ctx c = { 0, 0 };
+    if (oomkit_store_each_object(s, str(ns, ns_len), count_name, &c) != 0)
+        return 0;
+    list_sink += c.bytes;
+    return c.names;
+}
+
+static int store_clear(void *s)
+{
+    return oomkit_store_clear(s) == 0 ? 0 : -1;
+}
+
+static void store_close(void *s)
+{
+    oomkit_store_close(s);
+}
+
+static uint64_t store_self_bytes(void *s)
+{
+    oomkit_store_stats st;
+    return oomkit_store_stats_get(s, &st) == 0 ? st.bytes_total : 0;
+}
+
+const struct peer_ops peer_oomkit_store = {
+    "oomkit-store",
+    "oomkit_store_put/get/del_object/each_object/clear (string API)",
+    store_open,
+    store_put,
+    store_get,
+    store_del_object,
+    store_list,
+    store_clear,
+    store_close,
+    store_self_bytes,
+};

@@ -1,0 +1,43 @@
+/* The structures the store benchmark measures side by side, behind one
+ * table of operations: oomkit's store and the C peers a programmer would
+ * reach for (nested and flat GLib hash tables, uthash). Each peer file
+ * implements the natural C idiom for its library; harness.c drives them
+ * all through this interface on the same workload. */
+#ifndef OOMKIT_BENCH_STORE_PEERS_H
+#define OOMKIT_BENCH_STORE_PEERS_H
+
+#include "bench/store/workload.h"
+
+#include <stdint.h>
+
+struct peer_ops {
+    const char *name;
+    /* One line for the report: how this peer is built. */
+    const char *idea;
+    /* An empty structure, or NULL when allocation failed. */
+    void *(*open)(void);
+    /* Upserts one entry (strings borrowed; the peer copies what it keeps).
+     * 0, or -1 on allocation failure. */
+    int (*put)(void *s, const struct wl_ref *r, int64_t value);
+    /* 1 and *value when present, 0 when absent. */
+    int (*get)(void *s, const struct wl_ref *r, int64_t *value);
+    /* Deletes workload object `obj` with all its fields; 0, or -1 if absent. */
+    int (*del_object)(void *s, const struct wl_workload *w, uint32_t obj);
+    /* Visits the name of every object in namespace ns; returns how many
+     * names it visited (a flat table visits one per entry: it has no
+     * object index). */
+    uint64_t (*list_namespace)(void *s, const char *ns, size_t ns_len);
+    /* Removes everything, the natural way for this structure. 0 or -1. */
+    int (*clear)(void *s);
+    /* Frees the structure and all it owns. */
+    void (*close)(void *s);
+    /* Bytes by the structure's own accounting, or 0 when it has none. */
+    uint64_t (*self_bytes)(void *s);
+};
+
+extern const struct peer_ops peer_oomkit_store;
+extern const struct peer_ops peer_glib_nested;
+extern const struct peer_ops peer_glib_flat;
+extern const struct peer_ops peer_uthash;
+
+#endif
