@@ -1,0 +1,311 @@
+/* `oomkit lint`: memory compliance checks for Kubernetes manifests, for CI.
+ *
+ * This file is the command line: options, walking files and directories,
+ * reading input, exit codes. The checks themselves live in src/lint/.
+ * Exit codes: 0 clean (no finding at or above --fail-on), 1 findings at or
+ * above --fail-on, 2 bad usage, unreadable input or invalid YAML (the file
+ * and line are printed), 3 out of memory or an output error. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "lint/lint.h"
+
+/* Symlinked directories can form loops; real manifest trees are shallow. */
+#define DIR_DEPTH_MAX 32
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: oomkit lint [--config FILE] [--format text|json|sarif]\n"
+            "                   [--fail-on info|warning|error] PATH...\n\n"
+            "Checks Kubernetes manifests for memory settings that end in OOM kills: every\n"
+            "container's memory request and limit, their ratio, valid quantities, and runtime\n"
+            "caps (GOMEMLIMIT, JVM heap + direct memory, OOMKIT_PROF threshold) that must fit\n"
+            "inside the limit. PATH is a file, a directory (its *.yaml and *.yml files,\n"
+            "recursively) or - for stdin; multi-document streams, List kinds and `helm\n"
+            "template` output are read as they are.\n\n"
+            "options:\n"
+            "  --config FILE    YAML file that disables or re-tunes rules (see docs/lint.md)\n"
+            "  --format FMT     text (default), json, or sarif (SARIF 2.1.0)\n"
+            "  --fail-on SEV    lowest severity that makes the exit code 1 (default info)\n\n"
+            "rules:\n");
+    for (int r = 0; r < OOMKIT__RULE_COUNT; r++)
+        fprintf(out, "  %-28s %s\n", oomkit__lint_rules[r].id, oomkit__lint_rules[r].summary);
+    fprintf(out, "\nexit status: 0 clean, 1 findings at or above --fail-on, 2 bad usage or\n"
+                 "unreadable input (with file and line), 3 internal failure.\n");
+}
+
+/* Reads all of fd into a new buffer (freed by the caller). 0 or -errno. */
+static int read_all(int fd, char **out, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (buf == NULL)
+        return -ENOMEM;
+    for (;;) {
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (nb == NULL) {
+                free(buf);
+                return -ENOMEM;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = -errno;
+            free(buf);
+            return e;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+struct run {
+    const struct oomkit__lint_config *cfg;
+    struct oomkit__lint_report *rep;
+    int fatal; /* -ENOMEM once anything failed to allocate */
+};
+
+static void lint_fd(struct run *run, const char *name, int fd)
+{
+    char *buf;
+    size_t len;
+    int rc = read_all(fd, &buf, &len);
+    if (rc != 0) {
+        if (oomkit__lint_report_error(run->rep, name, 0, 0, strerror(-rc)) != 0 || rc == -ENOMEM)
+            run->fatal = -ENOMEM;
+        return;
+    }
+    rc = oomkit__lint_buffer(run->cfg, run->rep, name, buf, len);
+    if (rc == -ENOMEM)
+        run->fatal = rc;
+    free(buf);
+}
+
+static bool yaml_name(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+           (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+static int cmp_names(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void lint_path(struct run *run, const char *path, bool explicit, int depth)
+{
+    if (run->fatal)
+        return;
+    if (strcmp(path, "-") == 0 && explicit) {
+        lint_fd(run, "<stdin>", STDIN_FILENO);
+        return;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (oomkit__lint_report_error(run->rep, path, 0, 0, strerror(errno)) != 0)
+            run->fatal = -ENOMEM;
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (depth >= DIR_DEPTH_MAX)
+            return;
+        struct dirent **names;
+        int n = scandir(path, &names, NULL, cmp_names);
+        if (n < 0) {
+            if (oomkit__lint_report_error(run->rep, path, 0, 0, strerror(errno)) != 0)
+                run->fatal = -ENOMEM;
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            const char *d = names[i]->d_name;
+            /* Hidden entries (.git, .helm caches) are not manifests. */
+            if (d[0] != '.') {
+                size_t plen = strlen(path);
+                char *child = malloc(plen + strlen(d) + 2);
+                if (child == NULL) {
+                    run->fatal = -ENOMEM;
+                } else {
+                    sprintf(child, "%s%s%s", path, plen && path[plen - 1] == '/' ? "" : "/", d);
+                    struct stat cst;
+                    if (stat(child, &cst) == 0 &&
+                        (S_ISDIR(cst.st_mode) || (S_ISREG(cst.st_mode) && yaml_name(d))))
+                        lint_path(run, child, false, depth + 1);
+                    free(child);
+                }
+            }
+            free(names[i]);
+        }
+        free(names);
+        return;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (oomkit__lint_report_error(run->rep, path, 0, 0, strerror(errno)) != 0)
+            run->fatal = -ENOMEM;
+        return;
+    }
+    lint_fd(run, path, fd);
+    close(fd);
+}
+
+static int load_config(struct oomkit__lint_config *cfg, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "oomkit lint: cannot read config %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *buf;
+    size_t len;
+    int rc = read_all(fd, &buf, &len);
+    close(fd);
+    if (rc != 0) {
+        fprintf(stderr, "oomkit lint: cannot read config %s: %s\n", path, strerror(-rc));
+        return -1;
+    }
+    char err[400];
+    rc = oomkit__lint_config_load(cfg, buf, len, err, sizeof(err));
+    free(buf);
+    if (rc != 0) {
+        fprintf(stderr, "oomkit lint: %s:%s\n", path, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* "--name VALUE" or "--name=VALUE": the value, advancing *i; NULL if argv[*i]
+ * is not this option. Sets *missing when the value is absent. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, bool *missing)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0)
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (argv[*i][n] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int cmd_lint(int argc, char **argv)
+{
+    if (oomkit__cli_wants_help(argc, argv)) {
+        usage(stdout);
+        return OOMKIT_EXIT_OK;
+    }
+    struct oomkit__lint_config cfg;
+    oomkit__lint_config_default(&cfg);
+    const char *format = "text", *config = NULL;
+    enum oomkit__lint_severity fail_on = OOMKIT__LINT_INFO;
+    char **paths = calloc((size_t)argc, sizeof(char *));
+    int n_paths = 0;
+    if (paths == NULL) {
+        fprintf(stderr, "oomkit lint: out of memory\n");
+        return OOMKIT_EXIT_FAIL;
+    }
+    bool opts_done = false;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        bool missing = false;
+        if (opts_done || argv[i][0] != '-' || strcmp(argv[i], "-") == 0) {
+            paths[n_paths++] = argv[i];
+        } else if (strcmp(argv[i], "--") == 0) {
+            opts_done = true;
+        } else if ((v = opt_value(argc, argv, &i, "--config", &missing)) != NULL) {
+            config = v;
+        } else if ((v = opt_value(argc, argv, &i, "--format", &missing)) != NULL) {
+            if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0 && strcmp(v, "sarif") != 0) {
+                fprintf(stderr, "oomkit lint: --format must be text, json or sarif, not '%s'\n", v);
+                free(paths);
+                return OOMKIT_EXIT_USAGE;
+            }
+            format = v;
+        } else if ((v = opt_value(argc, argv, &i, "--fail-on", &missing)) != NULL) {
+            if (oomkit__lint_severity_parse(v, strlen(v), &fail_on) != 0) {
+                fprintf(stderr,
+                        "oomkit lint: --fail-on must be info, warning or error, not '%s'\n", v);
+                free(paths);
+                return OOMKIT_EXIT_USAGE;
+            }
+        } else {
+            fprintf(stderr, missing ? "oomkit lint: %s needs a value\n"
+                                    : "oomkit lint: unknown option '%s' (see oomkit lint --help)\n",
+                    argv[i]);
+            free(paths);
+            return OOMKIT_EXIT_USAGE;
+        }
+    }
+    if (n_paths == 0) {
+        fprintf(stderr, "oomkit lint: no PATH given (a file, a directory, or - for stdin)\n");
+        free(paths);
+        return OOMKIT_EXIT_USAGE;
+    }
+    if (config != NULL && load_config(&cfg, config) != 0) {
+        free(paths);
+        return OOMKIT_EXIT_USAGE;
+    }
+
+    struct run run = { &cfg, oomkit__lint_report_new(), 0 };
+    if (run.rep == NULL) {
+        fprintf(stderr, "oomkit lint: out of memory\n");
+        free(paths);
+        return OOMKIT_EXIT_FAIL;
+    }
+    for (int i = 0; i < n_paths; i++)
+        lint_path(&run, paths[i], true, 0);
+    free(paths);
+    if (run.fatal != 0) {
+        fprintf(stderr, "oomkit lint: out of memory\n");
+        oomkit__lint_report_free(run.rep);
+        return OOMKIT_EXIT_FAIL;
+    }
+    oomkit__lint_report_sort(run.rep);
+    for (size_t i = 0; i < run.rep->n_errors; i++) {
+        const struct oomkit__lint_error *e = &run.rep->errors[i];
+        if (e->line > 0)
+            fprintf(stderr, "oomkit lint: %s:%u:%u: %s\n", e->file, e->line, e->column,
+                    e->message);
+        else
+            fprintf(stderr, "oomkit lint: %s: %s\n", e->file, e->message);
+    }
+    int rc = strcmp(format, "json") == 0    ? oomkit__lint_write_json(stdout, &cfg, run.rep)
+             : strcmp(format, "sarif") == 0 ? oomkit__lint_write_sarif(stdout, &cfg, run.rep)
+                                            : oomkit__lint_write_text(stdout, &cfg, run.rep);
+    if (fflush(stdout) != 0 && rc == 0)
+        rc = -EIO;
+    int exit_code = OOMKIT_EXIT_OK;
+    if (rc != 0) {
+        fprintf(stderr, "oomkit lint: cannot write the report: %s\n", strerror(-rc));
+        exit_code = OOMKIT_EXIT_FAIL;
+    } else if (run.rep->n_errors > 0) {
+        exit_code = OOMKIT_EXIT_USAGE;
+    } else if (oomkit__lint_report_max_severity(run.rep) >= (int)fail_on) {
+        exit_code = OOMKIT_EXIT_FINDINGS;
+    }
+    oomkit__lint_report_free(run.rep);
+    return exit_code;
+}
+
+OOMKIT_COMMAND(lint, "check Kubernetes manifests' memory settings", cmd_lint)
