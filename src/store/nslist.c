@@ -1,0 +1,172 @@
+/* Per-namespace object lists (see nslist.h). */
+#include "store/nslist.h"
+
+#include "core/alloc.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define MIN_CAP 4u
+
+static size_t list_bytes(uint32_t cap)
+{
+    return sizeof(oomkit__nslist) + (size_t)cap * sizeof(uint32_t);
+}
+
+/* Capacity of the list that replaces a full one (or none). */
+static uint32_t next_cap(const oomkit__nslist *l)
+{
+    if (l == NULL)
+        return MIN_CAP;
+    uint32_t live = l->live;
+    uint32_t cap = l->cap;
+    /* At least half live: double. Otherwise compact into the same size. */
+    if ((uint64_t)live * 2 >= cap)
+        cap = cap > UINT32_MAX / 2 ? UINT32_MAX : cap * 2;
+    return cap;
+}
+
+size_t oomkit__nslist_need(const oomkit__atoms *ns, uint32_t ns_id)
+{
+    const oomkit__nslist *l = ns_id < ns->count ? oomkit__nslist_get(ns, ns_id) : NULL;
+    if (ns_id >= ns->count) {
+        /* A namespace not yet interned may still own a list published by a
+         * put that failed later on: reuse it. */
+        uint64_t *e = oomkit__pdir_slot(&ns->aux, ns_id);
+        l = e ? (const oomkit__nslist *)(uintptr_t)*e : NULL;
+    }
+    if (l != NULL && l->len < l->cap)
+        return 0;
+    return oomkit__alloc_footprint(list_bytes(next_cap(l)));
+}
+
+static oomkit__nslist *copy_list(const oomkit__nslist *old, uint32_t cap, oomkit__handles *h,
+                                 oomkit__smem *m)
+{
+    oomkit__nslist *l = oomkit__smem_alloc(m, SM_TABLES, list_bytes(cap));
+    if (l == NULL)
+        return NULL;
+    l->bytes = list_bytes(cap);
+    l->cap = cap;
+    l->len = l->live = l->dead = 0;
+    if (old != NULL) {
+        for (uint32_t i = 0; i < old->len; i++) {
+            uint32_t id = old->ids[i];
+            if (id == NS_DEAD)
+                continue;
+            oomkit__blk *b = oomkit__handles_block(h, id);
+            STORE_RLX(&b->ns_pos, l->len);
+            l->ids[l->len++] = id;
+        }
+        l->live = l->len;
+    }
+    return l;
+}
+
+static void publish(oomkit__atoms *ns, uint32_t ns_id, oomkit__nslist *l, oomkit__nslist *old,
+                    oomkit__smem *m)
+{
+    oomkit__pdir_store(&ns->aux, ns_id, (uint64_t)(uintptr_t)l);
+    if (old != NULL)
+        oomkit__smem_retire_buf(m, SM_TABLES, old, old->bytes);
+}
+
+int oomkit__nslist_grow(oomkit__atoms *ns, uint32_t ns_id, oomkit__handles *h, oomkit__smem *m)
+{
+    oomkit__nslist *old = (oomkit__nslist *)(uintptr_t)*oomkit__pdir_slot(&ns->aux, ns_id);
+    if (old != NULL && old->len < old->cap)
+        return 0;
+    /* Positions are rewritten in the live blocks, so the copy happens while
+     * nothing else is half-done. */
+    oomkit__nslist *l = copy_list(old, next_cap(old), h, m);
+    if (l == NULL)
+        return -ENOMEM;
+    publish(ns, ns_id, l, old, m);
+    if (old != NULL)
+        oomkit__smem_add(&m->resizes, 1);
+    return 0;
+}
+
+uint32_t oomkit__nslist_append(oomkit__atoms *ns, uint32_t ns_id, uint32_t id)
+{
+    oomkit__nslist *l = oomkit__nslist_get(ns, ns_id);
+    uint32_t pos = l->len;
+    STORE_RLX(&l->ids[pos], id);
+    STORE_REL(&l->len, pos + 1);
+    STORE_RLX(&l->live, l->live + 1);
+    return pos;
+}
+
+void oomkit__nslist_remove(oomkit__atoms *ns, uint32_t ns_id, uint32_t pos, int drop_empty,
+                           oomkit__smem *m)
+{
+    oomkit__nslist *l = oomkit__nslist_get(ns, ns_id);
+    STORE_RLX(&l->ids[pos], NS_DEAD);
+    STORE_RLX(&l->live, l->live - 1);
+    l->dead++;
+    if (l->live == 0 && drop_empty)
+        publish(ns, ns_id, NULL, l, m);
+}
+
+void oomkit__nslist_kill_all(oomkit__atoms *ns)
+{
+    for (uint32_t n = 0; n < ns->count; n++) {
+        oomkit__nslist *l = oomkit__nslist_get(ns, n);
+        if (l == NULL)
+            continue;
+        for (uint32_t i = 0; i < l->len; i++)
+            if (l->ids[i] != NS_DEAD)
+                STORE_RLX(&l->ids[i], NS_DEAD);
+        STORE_RLX(&l->live, 0);
+    }
+}
+
+void oomkit__nslist_reset_all(oomkit__atoms *ns)
+{
+    for (uint32_t n = 0; n < ns->count; n++) {
+        oomkit__nslist *l = oomkit__nslist_get(ns, n);
+        if (l == NULL)
+            continue;
+        STORE_REL(&l->len, 0);
+        l->dead = 0;
+    }
+}
+
+int oomkit__nslist_shrink(oomkit__atoms *ns, oomkit__handles *h, oomkit__smem *m,
+                          uint32_t *next_ns)
+{
+    for (uint32_t n = *next_ns; n < ns->count; n++) {
+        oomkit__nslist *l = oomkit__nslist_get(ns, n);
+        if (l == NULL)
+            continue;
+        uint32_t want = l->live < MIN_CAP ? MIN_CAP : l->live;
+        if (l->live != 0 && l->dead == 0 && want >= l->cap)
+            continue;
+        if (oomkit__smem_retire_room(m) == 0) {
+            *next_ns = n;
+            return 1;
+        }
+        if (l->live == 0) {
+            publish(ns, n, NULL, l, m);
+            continue;
+        }
+        oomkit__nslist *c = copy_list(l, want, h, m);
+        if (c == NULL)
+            return -ENOMEM;
+        publish(ns, n, c, l, m);
+        oomkit__smem_add(&m->resizes, 1);
+    }
+    *next_ns = ns->count;
+    return 0;
+}
+
+size_t oomkit__nslist_bytes(const oomkit__atoms *ns)
+{
+    size_t total = 0;
+    for (uint32_t n = 0; n < ns->count; n++) {
+        const oomkit__nslist *l = oomkit__nslist_get(ns, n);
+        if (l != NULL)
+            total += oomkit__alloc_footprint(l->bytes);
+    }
+    return total;
+}

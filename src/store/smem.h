@@ -1,0 +1,90 @@
+/* The store's memory ledger: every byte the store owns goes through here,
+ * counted as the C allocator really holds it (oomkit__alloc_footprint), by
+ * part, plus the list of retired memory waiting for a grace period. It sits
+ * under every other file of src/store; store.c drains the retire list.
+ *
+ * Counters are written only by the writer (under the store mutex) and read by
+ * any thread with relaxed atomic loads (stats), so a plain load-add-store with
+ * atomic accesses suffices: there is never a second concurrent writer. */
+#ifndef OOMKIT_STORE_SMEM_H
+#define OOMKIT_STORE_SMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum oomkit__smem_part {
+    SM_ATOMS,   /* atom arenas, directories and indexes */
+    SM_TABLES,  /* object table, handle directory, namespace lists, ledger */
+    SM_SLAB,    /* slab pages and huge blocks (names and fields) */
+    SM_RETIRED, /* retired buffers (tables replaced by a growth) */
+    SM_NPARTS
+};
+
+/* What a retire entry holds; the kind rides in the low 3 bits of the
+ * pointer (blocks are 8-aligned, buffers and pages 16-aligned). */
+enum oomkit__retire_kind {
+    RT_BLOCK = 0,       /* an object block (slab or huge) */
+    RT_BUF_ATOMS = 1,   /* a buffer accounted to SM_ATOMS */
+    RT_BUF_TABLES = 2,  /* a buffer accounted to SM_TABLES */
+    RT_PAGE = 3,        /* a whole slab page (compact) */
+    RT_ID = 4           /* an object id to put back on the free list */
+};
+
+typedef struct oomkit__retired {
+    uintptr_t tagged; /* pointer | kind, or id << 3 | RT_ID */
+    size_t bytes;     /* requested size (buffers, blocks, pages) */
+} oomkit__retired;
+
+/* Retire entries the ledger holds before the writer must wait for readers.
+ * 1024 entries keep the ledger at 16 KiB while bounding grace periods to one
+ * per thousand structural changes. */
+#define SMEM_RETIRE_SLOTS 1024
+
+typedef struct oomkit__smem {
+    uint64_t part[SM_NPARTS];  /* footprint bytes by part */
+    uint64_t names;            /* name bytes of live objects (inside SM_SLAB) */
+    uint64_t retired_blocks;   /* bytes of retired blocks (inside SM_SLAB) */
+    uint64_t allocations;      /* allocator calls since open */
+    uint64_t resizes;          /* table growths and shrinks since open */
+    oomkit__retired *retire;   /* SMEM_RETIRE_SLOTS entries, writer only */
+    size_t nretire;
+    uint64_t retire_bytes;     /* pending retired bytes, blocks and buffers */
+} oomkit__smem;
+
+/* Relaxed read of a ledger counter (any thread). */
+static inline uint64_t oomkit__smem_get(const uint64_t *c)
+{
+    return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+/* Adds delta (may wrap to subtract) to a counter. Writer only. */
+static inline void oomkit__smem_add(uint64_t *c, uint64_t delta)
+{
+    __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + delta, __ATOMIC_RELAXED);
+}
+
+/* Total bytes owned: what the budget limits. Any thread. */
+uint64_t oomkit__smem_total(const oomkit__smem *m);
+
+/* Allocates size bytes into part; NULL on failure. Counts the call. */
+void *oomkit__smem_alloc(oomkit__smem *m, int part, size_t size);
+/* Same, zero-filled. */
+void *oomkit__smem_zalloc(oomkit__smem *m, int part, size_t size);
+/* Frees p (size as requested) from part. */
+void oomkit__smem_free(oomkit__smem *m, int part, void *p, size_t size);
+
+/* Free retire entries left. */
+static inline size_t oomkit__smem_retire_room(const oomkit__smem *m)
+{
+    return SMEM_RETIRE_SLOTS - m->nretire;
+}
+/* Retires a buffer of part SM_ATOMS or SM_TABLES: its bytes move to
+ * SM_RETIRED until it is freed. The caller made sure there is room. */
+void oomkit__smem_retire_buf(oomkit__smem *m, int part, void *p, size_t size);
+/* Retires an object block of `bytes` (slab or huge). */
+void oomkit__smem_retire_block(oomkit__smem *m, void *blk, size_t bytes);
+/* Retires a whole slab page. */
+void oomkit__smem_retire_page(oomkit__smem *m, void *page, size_t bytes);
+/* Retires an object id. */
+void oomkit__smem_retire_id(oomkit__smem *m, uint32_t id);
+
+#endif

@@ -1,0 +1,941 @@
+/* The oomkit store: writers, accounting and the public entry points of
+ * include/oomkit/store.h (readers that iterate live in store_iter.c).
+ *
+ * Design
+ * ------
+ * An entry is (namespace, name, key) -> int64. Namespaces and keys repeat
+ * endlessly, names almost never; so:
+ *
+ *   ns atoms ---+                                   key atoms
+ *   (atoms.c)   | ns_id                             (atoms.c) key_id
+ *               v                                        |
+ *   object table slot [tag16|ptr] --------> block { ns_id obj_id nfields cap name_len ns_pos
+ *   (objtab.c, XXH3(name, seed ns_id))             | keys[cap] | values[cap] | name }
+ *                                                   ^     (block.h, slab.c)
+ *   handle directory [gen|ptr] ---------------------+
+ *   (handles.c, id -> block; handle = id | gen << 32)
+ *   namespace lists: ns_id -> [obj ids] (nslist.c), for each_object
+ *
+ * A hit lookup hashes the namespace and the key (both atom tables are small
+ * and cache-resident), hashes the name, then touches one object-table slot
+ * and one block: two cache misses. Per entry the store spends 12 bytes
+ * (u32 key, i64 value) plus its share of the block header, the name, the
+ * table slot, the handle entry and the list slot: about 21 bytes on the
+ * 100k-object Kubernetes workload (docs/architecture.md, "store").
+ *
+ * Blocks have exactly the capacity they need: a new field copies the block
+ * into one a field larger (copy-on-write), and the old block, after its grace
+ * period, goes to the slab's free list of its exact size where the next
+ * object growing through that size picks it up. That keeps the bytes per
+ * entry near the payload at the price of a small copy per new field.
+ *
+ * Concurrency
+ * -----------
+ * Readers run inside liburcu-bp read sections and only load: acquire loads of
+ * published pointers and counts, relaxed loads of values. Writers take one
+ * mutex. In-place writes are single atomic stores (a value update; an append
+ * into spare capacity publishes nfields last). Every structural change
+ * builds a new copy, publishes it with a release store and retires the old
+ * memory into the ledger (smem.c); when the ledger holds more than
+ * max(64 KiB, bytes_total / 32) or is nearly full, the writer waits for a
+ * grace period (synchronize_rcu) and frees it (flush below). A writer called
+ * inside a read section would wait for itself: it returns -EDEADLK.
+ *
+ * Prepare, then commit
+ * --------------------
+ * Every write first computes what it will allocate (atom growth, table
+ * growth, a block, a list), checks the exact footprint against the budget,
+ * allocates, and only then mutates content. A failed allocation can leave a
+ * table larger, never content changed, so -ENOMEM and -E2BIG leave the store
+ * as it was and usable. Deletes never allocate except to copy a block that
+ * loses one field of several.
+ *
+ * Accounting: every allocation passes through the ledger with its footprint
+ * as glibc holds it (oomkit__alloc_footprint), so stats.bytes_total matches
+ * mallinfo2() deltas; tests/store/test_store_accounting.c checks it. */
+#include "store/store_internal.h"
+
+#include "core/alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Retire slots one write may need (atom growth x2, tables, list, ids). */
+#define WRITE_RETIRE_SLOTS 12
+#define FLUSH_MIN_BYTES (64u * 1024u)
+
+/* ---- ledger drain --------------------------------------------------------- */
+
+static void free_block(oomkit_store *s, oomkit__blk *b)
+{
+    oomkit__slab_free(&s->slab, &s->m, b, oomkit__blk_size(b));
+}
+
+/* Frees every retired entry; the caller has waited for a grace period (or
+ * has the store exclusively). */
+static void drain(oomkit_store *s)
+{
+    oomkit__smem *m = &s->m;
+    for (size_t i = 0; i < m->nretire; i++) {
+        uintptr_t t = m->retire[i].tagged;
+        size_t bytes = m->retire[i].bytes;
+        void *p = (void *)(t & ~(uintptr_t)7);
+        switch (t & 7) {
+        case RT_BLOCK:
+            oomkit__slab_free(&s->slab, m, p, bytes);
+            oomkit__smem_add(&m->retired_blocks, -(uint64_t)bytes);
+            break;
+        case RT_BUF_ATOMS:
+        case RT_BUF_TABLES:
+            oomkit__smem_free(m, SM_RETIRED, p, bytes);
+            break;
+        case RT_PAGE:
+            oomkit__smem_free(m, SM_SLAB, p, bytes);
+            break;
+        case RT_ID: {
+            oomkit__blk *b = oomkit__handles_release(&s->h, (uint32_t)(t >> 3));
+            if (b != NULL) {
+                size_t sz = oomkit__blk_size(b);
+                oomkit__smem_add(&m->retired_blocks, -(uint64_t)sz);
+                free_block(s, b);
+            }
+            break;
+        }
+        }
+    }
+    m->nretire = 0;
+    m->retire_bytes = 0;
+}
+
+static void flush(oomkit_store *s)
+{
+    if (s->m.nretire == 0)
+        return;
+    oomkit__rcu_wait(s);
+    drain(s);
+}
+
+static void ensure_room(oomkit_store *s, size_t n)
+{
+    if (oomkit__smem_retire_room(&s->m) < n)
+        flush(s);
+}
+
+static void maybe_flush(oomkit_store *s)
+{
+    uint64_t bound = oomkit__smem_total(&s->m) / 32;
+    if (bound < FLUSH_MIN_BYTES)
+        bound = FLUSH_MIN_BYTES;
+    if (s->m.retire_bytes > bound || oomkit__smem_retire_room(&s->m) < WRITE_RETIRE_SLOTS)
+        flush(s);
+}
+
+/* 1 if `need` more bytes fit the budget. */
+static int fits(const oomkit_store *s, size_t need)
+{
+    return s->budget_bytes == 0 || oomkit__smem_total(&s->m) + need <= s->budget_bytes;
+}
+
+static int writer_enter(oomkit_store *s)
+{
+    if (urcu_bp_read_ongoing())
+        return -EDEADLK;
+    pthread_mutex_lock(&s->lock);
+    return 0;
+}
+
+static void writer_leave(oomkit_store *s)
+{
+    maybe_flush(s);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* A block from the slab, refused if its address does not fit the 48 bits the
+ * object table and handle directory keep (never on x86-64 Linux with 4-level
+ * paging; possible with 5-level paging and a high mmap hint). */
+static oomkit__blk *block_alloc(oomkit_store *s, size_t size)
+{
+    void *p = oomkit__slab_alloc(&s->slab, &s->m, size);
+    if (p != NULL && ((uintptr_t)p >> 48) != 0) {
+        oomkit__slab_free(&s->slab, &s->m, p, size);
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- open / close --------------------------------------------------------- */
+
+int oomkit_store_open(const oomkit_store_options *opts, oomkit_store **out)
+{
+    if (out == NULL)
+        return -EINVAL;
+    oomkit_store *s = oomkit__malloc(sizeof(*s));
+    if (s == NULL)
+        return -ENOMEM;
+    memset(s, 0, sizeof(*s));
+    s->m.allocations = 1;
+    s->m.part[SM_TABLES] = oomkit__alloc_footprint(sizeof(*s));
+    s->budget_bytes = opts ? opts->budget_bytes : 0;
+    oomkit__atoms_init(&s->ns, 1);
+    oomkit__atoms_init(&s->keys, 0);
+    oomkit__handles_init(&s->h);
+    oomkit__slab_init(&s->slab);
+    s->m.retire = oomkit__smem_alloc(&s->m, SM_TABLES, SMEM_RETIRE_SLOTS * sizeof(oomkit__retired));
+    if (s->m.retire == NULL) {
+        oomkit__free(s);
+        return -ENOMEM;
+    }
+    if (oomkit__objtab_init(&s->ot, &s->m, opts ? opts->expected_objects : 0) != 0 ||
+        (s->budget_bytes && oomkit__smem_total(&s->m) > s->budget_bytes)) {
+        int r = s->ot.arr ? -E2BIG : -ENOMEM;
+        oomkit__objtab_destroy(&s->ot, &s->m);
+        oomkit__free(s->m.retire);
+        oomkit__free(s);
+        return r;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    *out = s;
+    return 0;
+}
+
+void oomkit_store_close(oomkit_store *s)
+{
+    if (s == NULL)
+        return;
+    drain(s);
+    oomkit__objtab_destroy(&s->ot, &s->m);
+    /* Namespace lists hang off the namespace atoms' aux directory. */
+    for (uint32_t n = 0; n < s->ns.count + 1; n++) {
+        uint64_t *e = oomkit__pdir_slot(&s->ns.aux, n);
+        if (e != NULL && *e != 0) {
+            oomkit__nslist *l = (oomkit__nslist *)(uintptr_t)*e;
+            oomkit__smem_free(&s->m, SM_TABLES, l, l->bytes);
+        }
+    }
+    /* Huge blocks are allocated alone; slab blocks go with their pages. */
+    uint32_t bound = s->h.next_fresh;
+    for (uint32_t id = 0; id < bound; id++) {
+        uint64_t e = oomkit__handles_entry(&s->h, id);
+        oomkit__blk *b = (oomkit__blk *)(uintptr_t)(e & H_PTR_MASK);
+        if ((e & 7) <= 1 && b != NULL && oomkit__blk_size(b) > SLAB_MAX_BLOCK)
+            oomkit__smem_free(&s->m, SM_SLAB, b, oomkit__blk_size(b));
+    }
+    oomkit__handles_destroy(&s->h, &s->m);
+    oomkit__atoms_destroy(&s->ns, &s->m);
+    oomkit__atoms_destroy(&s->keys, &s->m);
+    oomkit__slab_destroy(&s->slab, &s->m);
+    pthread_mutex_destroy(&s->lock);
+    oomkit__free(s->m.retire);
+    oomkit__free(s);
+}
+
+/* ---- commit helpers (cannot fail) ----------------------------------------- */
+
+static void count_add(uint64_t *c, uint64_t d)
+{
+    STORE_RLX(c, LOAD_RLX(c) + d);
+}
+
+/* Fills a fresh block nb as object (ns_id, name) with nf fields and
+ * publishes it everywhere. Returns its handle. */
+static uint64_t create_object(oomkit_store *s, uint32_t ns_id, oomkit_str name, uint64_t h,
+                              oomkit__blk *nb, uint16_t nf, uint32_t key_id, int64_t value)
+{
+    uint64_t handle = oomkit__handles_alloc(&s->h);
+    uint32_t id = (uint32_t)handle;
+    nb->ns_id = ns_id;
+    nb->obj_id = id;
+    nb->nfields = nf;
+    nb->cap = nf;
+    nb->name_len = (uint32_t)name.len;
+    nb->ns_pos = 0;
+    if (nf) {
+        oomkit__blk_keys(nb)[0] = key_id;
+        oomkit__blk_values(nb)[0] = value;
+    }
+    if (name.len)
+        memcpy((char *)oomkit__blk_name(nb), name.ptr, name.len);
+    /* The handle entry first: a reader that finds the id in the namespace
+     * list must be able to resolve it. */
+    oomkit__handles_set(&s->h, id, nb);
+    uint32_t pos = oomkit__nslist_append(&s->ns, ns_id, id);
+    STORE_RLX(&nb->ns_pos, pos);
+    oomkit__objtab_insert(&s->ot, nb, h);
+    count_add(&s->objects, 1);
+    count_add(&s->fields, nf);
+    oomkit__smem_add(&s->m.names, name.len);
+    return handle;
+}
+
+/* Copies b into nb (capacity newcap) leaving out field `skip` (or -1) and
+ * appending (key_id, value) if add; publishes nb and retires b. */
+static void cow(oomkit_store *s, oomkit__blk *b, size_t slot, oomkit__blk *nb, uint16_t newcap,
+                int skip, int add, uint32_t key_id, int64_t value)
+{
+    uint16_t nf = b->nfields;
+    nb->ns_id = b->ns_id;
+    nb->obj_id = b->obj_id;
+    nb->cap = newcap;
+    nb->name_len = b->name_len;
+    nb->ns_pos = LOAD_RLX(&b->ns_pos);
+    const uint32_t *ok = oomkit__blk_keys(b);
+    const int64_t *ov = oomkit__blk_values(b);
+    uint32_t *nk = oomkit__blk_keys(nb);
+    int64_t *nv = oomkit__blk_values(nb);
+    uint16_t j = 0;
+    for (int i = 0; i < (int)nf; i++) {
+        if (i == skip)
+            continue;
+        nk[j] = ok[i];
+        nv[j] = ov[i];
+        j++;
+    }
+    if (add) {
+        nk[j] = key_id;
+        nv[j] = value;
+        j++;
+    }
+    nb->nfields = j;
+    if (b->name_len)
+        memcpy((char *)oomkit__blk_name(nb), oomkit__blk_name(b), b->name_len);
+    oomkit__handles_set(&s->h, b->obj_id, nb);
+    oomkit__objtab_replace(&s->ot, slot, nb);
+    oomkit__smem_retire_block(&s->m, b, oomkit__blk_size(b));
+    count_add(&s->fields, (uint64_t)j - nf);
+}
+
+/* Appends into spare capacity: key and value first, nfields last. */
+static void append_in_place(oomkit_store *s, oomkit__blk *b, uint32_t key_id, int64_t value)
+{
+    uint16_t nf = b->nfields;
+    oomkit__blk_keys(b)[nf] = key_id;
+    STORE_RLX(&oomkit__blk_values(b)[nf], value);
+    STORE_REL(&b->nfields, (uint16_t)(nf + 1));
+    count_add(&s->fields, 1);
+}
+
+static void delete_object(oomkit_store *s, oomkit__blk *b, size_t slot)
+{
+    oomkit__objtab_remove(&s->ot, slot);
+    oomkit__handles_kill(&s->h, b->obj_id);
+    oomkit__nslist_remove(&s->ns, b->ns_id, LOAD_RLX(&b->ns_pos), 1, &s->m);
+    size_t sz = oomkit__blk_size(b);
+    oomkit__smem_add(&s->m.retired_blocks, sz);
+    s->m.retire_bytes += sz;
+    oomkit__smem_retire_id(&s->m, b->obj_id);
+    count_add(&s->objects, -(uint64_t)1);
+    count_add(&s->fields, -(uint64_t)b->nfields);
+    oomkit__smem_add(&s->m.names, -(uint64_t)b->name_len);
+}
+
+/* ---- writes ----------------------------------------------------------------- */
+
+/* Upsert of (ns, name) and, if key != NULL, of its field key = value. The
+ * object's handle goes to *handle_out if not NULL. Under the lock. */
+static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const oomkit_str *key,
+                         int64_t value, uint64_t *handle_out)
+{
+    uint64_t hns = oomkit__atom_hash(ns.ptr, ns.len);
+    uint64_t hk = key ? oomkit__atom_hash(key->ptr, key->len) : 0;
+    for (int attempt = 0;; attempt++) {
+        ensure_room(s, WRITE_RETIRE_SLOTS);
+        uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, hns);
+        uint32_t key_id = key ? oomkit__atoms_find(&s->keys, key->ptr, key->len, hk) : ATOM_NONE;
+        uint32_t ns_target = ns_id != ATOM_NONE ? ns_id : s->ns.count;
+        uint64_t ho = oomkit__obj_hash(ns_target, name.ptr, name.len);
+        size_t slot = 0;
+        oomkit__blk *b = ns_id != ATOM_NONE
+                             ? oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, ho, &slot)
+                             : NULL;
+        uint16_t nf = b ? b->nfields : 0;
+        if (b != NULL) {
+            if (handle_out != NULL)
+                *handle_out = oomkit__handles_of(&s->h, b->obj_id);
+            if (key == NULL)
+                return 0;
+            int fi = key_id != ATOM_NONE ? oomkit__blk_find(b, nf, key_id) : -1;
+            if (fi >= 0) {
+                STORE_RLX(&oomkit__blk_values(b)[fi], value);
+                return 0;
+            }
+            if (nf == BLK_MAX_FIELDS)
+                return -E2BIG;
+        }
+        if (ns_id == ATOM_NONE && s->ns.count == UINT32_MAX - 1)
+            return -E2BIG;
+        if (key != NULL && key_id == ATOM_NONE && s->keys.count == UINT32_MAX - 1)
+            return -E2BIG;
+
+        size_t need = 0, bsz = 0;
+        if (ns_id == ATOM_NONE)
+            need += oomkit__atoms_need(&s->ns, ns.len);
+        if (key != NULL && key_id == ATOM_NONE)
+            need += oomkit__atoms_need(&s->keys, key->len);
+        if (b != NULL) {
+            if (nf >= b->cap)
+                bsz = oomkit__blk_bytes((size_t)nf + 1, b->name_len);
+        } else {
+            bsz = oomkit__blk_bytes(key ? 1 : 0, name.len);
+            need += oomkit__objtab_need(&s->ot) + oomkit__handles_need(&s->h) +
+                    oomkit__nslist_need(&s->ns, ns_target);
+        }
+        if (bsz)
+            need += oomkit__slab_need(&s->slab, bsz);
+        if (!fits(s, need)) {
+            if (attempt == 0 && s->m.nretire != 0) {
+                flush(s);
+                continue;
+            }
+            return -E2BIG;
+        }
+
+        int r = 0;
+        if (ns_id == ATOM_NONE)
+            r = oomkit__atoms_grow(&s->ns, &s->m, ns.len);
+        if (r == 0 && key != NULL && key_id == ATOM_NONE)
+            r = oomkit__atoms_grow(&s->keys, &s->m, key->len);
+        if (r == 0 && b == NULL) {
+            r = oomkit__objtab_grow(&s->ot, &s->m);
+            if (r == 0)
+                r = oomkit__handles_grow(&s->h, &s->m);
+            if (r == 0)
+                r = oomkit__nslist_grow(&s->ns, ns_target, &s->h, &s->m);
+        }
+        if (r != 0)
+            return r;
+        oomkit__blk *nb = NULL;
+        if (bsz) {
+            nb = block_alloc(s, bsz);
+            if (nb == NULL)
+                return -ENOMEM;
+        }
+
+        /* Commit: nothing below can fail. */
+        if (ns_id == ATOM_NONE)
+            ns_id = oomkit__atoms_insert(&s->ns, ns.ptr, ns.len, hns);
+        if (key != NULL && key_id == ATOM_NONE)
+            key_id = oomkit__atoms_insert(&s->keys, key->ptr, key->len, hk);
+        if (b == NULL) {
+            uint64_t handle = create_object(s, ns_id, name, ho, nb, key ? 1 : 0, key_id, value);
+            if (handle_out != NULL)
+                *handle_out = handle;
+        } else if (nb == NULL) {
+            append_in_place(s, b, key_id, value);
+        } else {
+            cow(s, b, slot, nb, (uint16_t)(nf + 1), -1, 1, key_id, value);
+        }
+        return 0;
+    }
+}
+
+/* Deletes field fi of object b (slot in the object table), or the whole
+ * object if it is the last field. Under the lock. */
+static int delete_field_locked(oomkit_store *s, oomkit__blk *b, size_t slot, int fi)
+{
+    uint16_t nf = b->nfields;
+    ensure_room(s, WRITE_RETIRE_SLOTS);
+    if (nf == 1) {
+        delete_object(s, b, slot);
+        return 0;
+    }
+    size_t bsz = oomkit__blk_bytes((size_t)nf - 1, b->name_len);
+    if (!fits(s, oomkit__slab_need(&s->slab, bsz))) {
+        flush(s);
+        if (!fits(s, oomkit__slab_need(&s->slab, bsz)))
+            return -E2BIG;
+    }
+    oomkit__blk *nb = block_alloc(s, bsz);
+    if (nb == NULL)
+        return -ENOMEM;
+    cow(s, b, slot, nb, (uint16_t)(nf - 1), fi, 0, 0, 0);
+    return 0;
+}
+
+int oomkit_store_put(oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key,
+                     int64_t value)
+{
+    if (s == NULL || !oomkit__str_ok(ns) || !oomkit__str_ok(name) || !oomkit__str_ok(key))
+        return -EINVAL;
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    r = upsert_locked(s, ns, name, &key, value, NULL);
+    writer_leave(s);
+    return r;
+}
+
+int oomkit_store_object(oomkit_store *s, oomkit_str ns, oomkit_str name, int create,
+                        oomkit_store_obj *out)
+{
+    if (s == NULL || out == NULL || !oomkit__str_ok(ns) || !oomkit__str_ok(name))
+        return -EINVAL;
+    if (!create) {
+        oomkit__rd_lock();
+        const oomkit__blk *b = oomkit__store_find_obj(s, ns, name);
+        int r = -ENOENT;
+        if (b != NULL) {
+            uint64_t e = oomkit__handles_entry(&s->h, b->obj_id);
+            /* The entry may already name a newer copy of the block; the
+             * generation is what matters, and it is the object's. */
+            if ((e & 7) == 0) {
+                *out = (e >> 48) << 32 | b->obj_id;
+                r = 0;
+            }
+        }
+        oomkit__rd_unlock(s);
+        return r;
+    }
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    uint64_t handle = 0;
+    r = upsert_locked(s, ns, name, NULL, 0, &handle);
+    if (r == 0)
+        *out = handle;
+    writer_leave(s);
+    return r;
+}
+
+int oomkit_store_key(oomkit_store *s, oomkit_str key, int create, uint32_t *key_id)
+{
+    if (s == NULL || key_id == NULL || !oomkit__str_ok(key))
+        return -EINVAL;
+    uint64_t h = oomkit__atom_hash(key.ptr, key.len);
+    if (!create) {
+        oomkit__rd_lock();
+        uint32_t id = oomkit__atoms_find(&s->keys, key.ptr, key.len, h);
+        oomkit__rd_unlock(s);
+        if (id == ATOM_NONE)
+            return -ENOENT;
+        *key_id = id;
+        return 0;
+    }
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    ensure_room(s, WRITE_RETIRE_SLOTS);
+    uint32_t id = oomkit__atoms_find(&s->keys, key.ptr, key.len, h);
+    if (id == ATOM_NONE) {
+        size_t need = oomkit__atoms_need(&s->keys, key.len);
+        if (s->keys.count == UINT32_MAX - 1)
+            r = -E2BIG;
+        else if (!fits(s, need)) {
+            flush(s);
+            if (!fits(s, need))
+                r = -E2BIG;
+        }
+        if (r == 0)
+            r = oomkit__atoms_grow(&s->keys, &s->m, key.len);
+        if (r == 0)
+            id = oomkit__atoms_insert(&s->keys, key.ptr, key.len, h);
+    }
+    if (r == 0)
+        *key_id = id;
+    writer_leave(s);
+    return r;
+}
+
+int oomkit_store_obj_put(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id, int64_t value)
+{
+    if (s == NULL)
+        return -EINVAL;
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    oomkit__blk *b = oomkit__handles_resolve(&s->h, obj);
+    if (b == NULL) {
+        r = -ENOENT;
+    } else if (key_id >= s->keys.count) {
+        r = -EINVAL;
+    } else {
+        uint16_t nf = b->nfields;
+        int fi = oomkit__blk_find(b, nf, key_id);
+        if (fi >= 0) {
+            STORE_RLX(&oomkit__blk_values(b)[fi], value);
+        } else if (nf < b->cap) {
+            append_in_place(s, b, key_id, value);
+        } else if (nf == BLK_MAX_FIELDS) {
+            r = -E2BIG;
+        } else {
+            ensure_room(s, WRITE_RETIRE_SLOTS);
+            size_t bsz = oomkit__blk_bytes((size_t)nf + 1, b->name_len);
+            if (!fits(s, oomkit__slab_need(&s->slab, bsz))) {
+                flush(s);
+                if (!fits(s, oomkit__slab_need(&s->slab, bsz)))
+                    r = -E2BIG;
+            }
+            oomkit__blk *nb = r == 0 ? block_alloc(s, bsz) : NULL;
+            if (r == 0 && nb == NULL)
+                r = -ENOMEM;
+            if (r == 0)
+                cow(s, b, oomkit__objtab_slot_of(&s->ot, b), nb, (uint16_t)(nf + 1), -1, 1, key_id,
+                    value);
+        }
+    }
+    writer_leave(s);
+    return r;
+}
+
+int oomkit_store_obj_del(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id)
+{
+    if (s == NULL)
+        return -EINVAL;
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    oomkit__blk *b = oomkit__handles_resolve(&s->h, obj);
+    int fi = b ? oomkit__blk_find(b, b->nfields, key_id) : -1;
+    if (fi < 0)
+        r = -ENOENT;
+    else
+        r = delete_field_locked(s, b, oomkit__objtab_slot_of(&s->ot, b), fi);
+    writer_leave(s);
+    return r;
+}
+
+int oomkit_store_del(oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key)
+{
+    if (s == NULL || !oomkit__str_ok(ns) || !oomkit__str_ok(name) || !oomkit__str_ok(key))
+        return -EINVAL;
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    r = -ENOENT;
+    uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, oomkit__atom_hash(ns.ptr, ns.len));
+    uint32_t key_id = oomkit__atoms_find(&s->keys, key.ptr, key.len,
+                                         oomkit__atom_hash(key.ptr, key.len));
+    if (ns_id != ATOM_NONE && key_id != ATOM_NONE) {
+        size_t slot;
+        oomkit__blk *b = oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len,
+                                             oomkit__obj_hash(ns_id, name.ptr, name.len), &slot);
+        int fi = b ? oomkit__blk_find(b, b->nfields, key_id) : -1;
+        if (fi >= 0)
+            r = delete_field_locked(s, b, slot, fi);
+    }
+    writer_leave(s);
+    return r;
+}
+
+int oomkit_store_del_object(oomkit_store *s, oomkit_str ns, oomkit_str name)
+{
+    if (s == NULL || !oomkit__str_ok(ns) || !oomkit__str_ok(name))
+        return -EINVAL;
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    r = -ENOENT;
+    uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, oomkit__atom_hash(ns.ptr, ns.len));
+    if (ns_id != ATOM_NONE) {
+        size_t slot;
+        oomkit__blk *b = oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len,
+                                             oomkit__obj_hash(ns_id, name.ptr, name.len), &slot);
+        if (b != NULL) {
+            ensure_room(s, WRITE_RETIRE_SLOTS);
+            delete_object(s, b, slot);
+            r = 0;
+        }
+    }
+    writer_leave(s);
+    return r;
+}
+
+int oomkit_store_clear(oomkit_store *s)
+{
+    if (s == NULL)
+        return -EINVAL;
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    /* Unpublish everything, wait once, then recycle: blocks go to their free
+     * lists and ids to the free list, so a refill allocates nothing. */
+    oomkit__objtab_clear(&s->ot);
+    uint32_t bound = s->h.next_fresh;
+    for (uint32_t id = 0; id < bound; id++) {
+        uint64_t e = oomkit__handles_entry(&s->h, id);
+        if ((e & 7) == 0 && (e & H_PTR_MASK) != 0)
+            oomkit__handles_kill(&s->h, id);
+    }
+    oomkit__nslist_kill_all(&s->ns);
+    STORE_RLX(&s->objects, 0);
+    STORE_RLX(&s->fields, 0);
+    STORE_RLX(&s->m.names, 0);
+    oomkit__rcu_wait(s);
+    drain(s);
+    for (uint32_t id = 0; id < bound; id++) {
+        uint64_t e = oomkit__handles_entry(&s->h, id);
+        if ((e & 7) == 1) {
+            oomkit__blk *b = oomkit__handles_release(&s->h, id);
+            if (b != NULL)
+                free_block(s, b);
+        }
+    }
+    oomkit__nslist_reset_all(&s->ns);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+/* ---- compact ---------------------------------------------------------------- */
+
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The page of pages[0..n) (sorted) that holds p, or NULL. */
+static oomkit__slab_page *page_of(oomkit__slab_page **pages, size_t n, const void *p)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if ((uintptr_t)pages[mid] <= (uintptr_t)p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    oomkit__slab_page *pg = pages[lo - 1];
+    return (uintptr_t)p < (uintptr_t)pg + SLAB_PAGE_BYTES ? pg : NULL;
+}
+
+#define SPARSE_FLAG (1ull << 63)
+
+/* Moves the blocks of pages less than half full into fresh pages and frees
+ * the old pages. */
+static int compact_slab(oomkit_store *s)
+{
+    oomkit__slab *sl = &s->slab;
+    size_t n = sl->npages;
+    if (n == 0)
+        return 0;
+    size_t arr_bytes = n * sizeof(void *);
+    if (!fits(s, oomkit__alloc_footprint(arr_bytes)))
+        return -E2BIG;
+    oomkit__slab_page **pages = oomkit__smem_alloc(&s->m, SM_TABLES, arr_bytes);
+    if (pages == NULL)
+        return -ENOMEM;
+    size_t i = 0;
+    for (oomkit__slab_page *p = sl->pages; p != NULL; p = p->next) {
+        p->live_bytes = 0;
+        pages[i++] = p;
+    }
+    qsort(pages, n, sizeof(*pages), cmp_ptr);
+    uint32_t bound = s->h.next_fresh;
+    for (uint32_t id = 0; id < bound; id++) {
+        oomkit__blk *b = oomkit__handles_block(&s->h, id);
+        if (b == NULL)
+            continue;
+        oomkit__slab_page *pg = page_of(pages, n, b);
+        if (pg != NULL)
+            pg->live_bytes += oomkit__blk_size(b);
+    }
+    uint64_t move_bytes = 0;
+    size_t nsparse = 0;
+    for (i = 0; i < n; i++) {
+        if (pages[i]->live_bytes * 2 < SLAB_PAGE_BYTES) {
+            move_bytes += pages[i]->live_bytes;
+            pages[i]->live_bytes |= SPARSE_FLAG;
+            nsparse++;
+        }
+    }
+    int r = 0;
+    size_t new_pages = (size_t)(move_bytes / (SLAB_PAGE_BYTES - 4096)) + 1;
+    if (nsparse == 0 || !fits(s, new_pages * oomkit__alloc_footprint(SLAB_PAGE_BYTES))) {
+        r = nsparse == 0 ? 0 : -E2BIG;
+        goto out;
+    }
+    /* Forget free space in sparse pages; keep the rest. */
+    void *keep[SLAB_CLASSES + 1];
+    for (size_t c = 0; c <= SLAB_CLASSES; c++) {
+        keep[c] = sl->free[c];
+    }
+    oomkit__slab_page *bump_pg = sl->pos ? page_of(pages, n, sl->pos - 1) : NULL;
+    int keep_bump = bump_pg != NULL && !(bump_pg->live_bytes & SPARSE_FLAG);
+    char *bpos = sl->pos, *bend = sl->end;
+    oomkit__slab_forget_free(sl);
+    if (keep_bump) {
+        sl->pos = bpos;
+        sl->end = bend;
+    }
+    for (size_t c = 0; c <= SLAB_CLASSES; c++) {
+        for (void *b = keep[c]; b != NULL;) {
+            void *next = *(void **)b;
+            oomkit__slab_page *pg = page_of(pages, n, b);
+            if (pg == NULL || !(pg->live_bytes & SPARSE_FLAG))
+                oomkit__slab_free(sl, &s->m, b, c * 8);
+            b = next;
+        }
+    }
+    /* Relocate. */
+    for (uint32_t id = 0; id < bound && r == 0; id++) {
+        oomkit__blk *b = oomkit__handles_block(&s->h, id);
+        if (b == NULL)
+            continue;
+        oomkit__slab_page *pg = page_of(pages, n, b);
+        if (pg == NULL || !(pg->live_bytes & SPARSE_FLAG))
+            continue;
+        size_t sz = oomkit__blk_size(b);
+        oomkit__blk *nb = block_alloc(s, sz);
+        if (nb == NULL) {
+            r = -ENOMEM;
+            break;
+        }
+        memcpy(nb, b, sz);
+        oomkit__handles_set(&s->h, id, nb);
+        oomkit__objtab_replace(&s->ot, oomkit__objtab_slot_of(&s->ot, b), nb);
+        pg->live_bytes -= sz;
+    }
+    /* Retire the sparse pages that no live block uses any more (all of them
+     * unless an allocation failed midway). */
+    oomkit__slab_page **link = &sl->pages;
+    while (*link != NULL) {
+        oomkit__slab_page *p = *link;
+        if ((p->live_bytes & SPARSE_FLAG) && (p->live_bytes & ~SPARSE_FLAG) == 0) {
+            *link = p->next;
+            sl->npages--;
+            ensure_room(s, 1);
+            oomkit__smem_retire_page(&s->m, p, SLAB_PAGE_BYTES);
+        } else {
+            p->live_bytes = 0;
+            link = &p->next;
+        }
+    }
+    oomkit__smem_add(&s->m.resizes, 1);
+out:
+    for (i = 0; i < n; i++)
+        pages[i]->live_bytes &= ~SPARSE_FLAG;
+    oomkit__smem_free(&s->m, SM_TABLES, pages, arr_bytes);
+    return r;
+}
+
+int oomkit_store_compact(oomkit_store *s)
+{
+    if (s == NULL)
+        return -EINVAL;
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    flush(s);
+    int first = 0;
+    ensure_room(s, 1);
+    uint64_t slots = oomkit__objtab_slots(&s->ot);
+    uint64_t want = 16;
+    while (s->ot.live * 10 > want * 7)
+        want *= 2;
+    if (want < slots || s->ot.tomb != 0) {
+        if (fits(s, oomkit__alloc_footprint(sizeof(oomkit__objtab_arr) + want * 8)))
+            first = oomkit__objtab_shrink(&s->ot, &s->m);
+        else
+            first = -E2BIG;
+    }
+    uint32_t next_ns = 0;
+    while (r == 0) {
+        r = oomkit__nslist_shrink(&s->ns, &s->h, &s->m, &next_ns);
+        if (r == 1) {
+            flush(s);
+            r = 0;
+        } else {
+            break;
+        }
+    }
+    if (r == 0)
+        r = compact_slab(s);
+    flush(s);
+    pthread_mutex_unlock(&s->lock);
+    return first ? first : r;
+}
+
+/* ---- reads ------------------------------------------------------------------ */
+
+int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key,
+                     int64_t *value)
+{
+    if (s == NULL || value == NULL || !oomkit__str_ok(ns) || !oomkit__str_ok(name) ||
+        !oomkit__str_ok(key))
+        return -EINVAL;
+    int r = -ENOENT;
+    oomkit__rd_lock();
+    uint32_t key_id = oomkit__atoms_find(&s->keys, key.ptr, key.len,
+                                         oomkit__atom_hash(key.ptr, key.len));
+    if (key_id != ATOM_NONE) {
+        const oomkit__blk *b = oomkit__store_find_obj(s, ns, name);
+        if (b != NULL) {
+            int fi = oomkit__blk_find(b, oomkit__blk_nfields(b), key_id);
+            if (fi >= 0) {
+                *value = LOAD_RLX(&oomkit__blk_values(b)[fi]);
+                r = 0;
+            }
+        }
+    }
+    oomkit__rd_unlock(s);
+    return r;
+}
+
+int oomkit_store_obj_get(const oomkit_store *s, oomkit_store_obj obj, uint32_t key_id,
+                         int64_t *value)
+{
+    if (s == NULL || value == NULL)
+        return -EINVAL;
+    int r = -ENOENT;
+    oomkit__rd_lock();
+    const oomkit__blk *b = oomkit__handles_resolve(&s->h, obj);
+    if (b != NULL) {
+        int fi = oomkit__blk_find(b, oomkit__blk_nfields(b), key_id);
+        if (fi >= 0) {
+            *value = LOAD_RLX(&oomkit__blk_values(b)[fi]);
+            r = 0;
+        }
+    }
+    oomkit__rd_unlock(s);
+    return r;
+}
+
+int oomkit_store_count(const oomkit_store *s, uint64_t *objects, uint64_t *fields)
+{
+    if (s == NULL)
+        return -EINVAL;
+    if (objects != NULL)
+        *objects = LOAD_RLX(&s->objects);
+    if (fields != NULL)
+        *fields = LOAD_RLX(&s->fields);
+    return 0;
+}
+
+static uint64_t atom_slots(const oomkit__atoms *t)
+{
+    const oomkit__atom_index *ix = LOAD_ACQ(&((oomkit__atoms *)t)->index);
+    return ix ? (uint64_t)ix->mask + 1 : 0;
+}
+
+int oomkit_store_stats_get(const oomkit_store *s, oomkit_store_stats *out)
+{
+    if (s == NULL || out == NULL)
+        return -EINVAL;
+    memset(out, 0, sizeof(*out));
+    oomkit__rd_lock();
+    const oomkit__smem *m = &s->m;
+    out->objects = LOAD_RLX(&s->objects);
+    out->fields = LOAD_RLX(&s->fields);
+    out->namespaces = oomkit__atoms_count(&s->ns);
+    out->keys = oomkit__atoms_count(&s->keys);
+    uint64_t slab = oomkit__smem_get(&m->part[SM_SLAB]);
+    uint64_t names = oomkit__smem_get(&m->names);
+    uint64_t rblocks = oomkit__smem_get(&m->retired_blocks);
+    out->bytes_atoms = oomkit__smem_get(&m->part[SM_ATOMS]);
+    out->bytes_tables = oomkit__smem_get(&m->part[SM_TABLES]);
+    out->bytes_names = names;
+    out->bytes_fields = slab - names - rblocks;
+    out->bytes_retired = oomkit__smem_get(&m->part[SM_RETIRED]) + rblocks;
+    out->bytes_total = out->bytes_atoms + out->bytes_tables + out->bytes_names +
+                       out->bytes_fields + out->bytes_retired;
+    uint64_t ot_slots = oomkit__objtab_slots(&s->ot);
+    out->object_table_load = ot_slots ? (double)LOAD_RLX(&s->ot.live) / (double)ot_slots : 0.0;
+    uint64_t as = atom_slots(&s->ns) + atom_slots(&s->keys);
+    out->atom_table_load = as ? (double)(out->namespaces + out->keys) / (double)as : 0.0;
+    out->resizes = oomkit__smem_get(&m->resizes);
+    out->allocations = oomkit__smem_get(&m->allocations);
+    out->budget_bytes = s->budget_bytes;
+    oomkit__rd_unlock(s);
+    return 0;
+}

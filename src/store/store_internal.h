@@ -1,0 +1,51 @@
+/* The store handle and the helpers shared by store.c (writers, accounting)
+ * and store_iter.c (readers). See store.c for the design essay. */
+#ifndef OOMKIT_STORE_INTERNAL_H
+#define OOMKIT_STORE_INTERNAL_H
+
+#include "oomkit/store.h"
+#include "store/atoms.h"
+#include "store/block.h"
+#include "store/handles.h"
+#include "store/nslist.h"
+#include "store/objtab.h"
+#include "store/slab.h"
+#include "store/smem.h"
+#include "store/sync.h"
+
+#include <pthread.h>
+
+/* Strings longer than this are refused with -EINVAL: lengths are u32 inside
+ * and the slack keeps size arithmetic far from overflow. */
+#define STORE_MAX_STR ((size_t)UINT32_MAX - 65536)
+
+struct oomkit_store {
+    pthread_mutex_t lock;  /* serialises writers; readers never take it */
+    oomkit__smem m;        /* writer (counters readable relaxed) */
+    oomkit__atoms ns;      /* namespace atoms; aux = object lists */
+    oomkit__atoms keys;    /* key atoms */
+    oomkit__objtab ot;
+    oomkit__handles h;
+    oomkit__slab slab;     /* writer only */
+    uint64_t objects;      /* relaxed */
+    uint64_t fields;       /* relaxed */
+    uint64_t budget_bytes; /* immutable after open */
+};
+
+static inline int oomkit__str_ok(oomkit_str s)
+{
+    return (s.ptr != NULL || s.len == 0) && s.len <= STORE_MAX_STR;
+}
+
+/* The object (ns, name) or NULL. Inside a read section or under the lock. */
+static inline oomkit__blk *oomkit__store_find_obj(const oomkit_store *s, oomkit_str ns,
+                                                  oomkit_str name)
+{
+    uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, oomkit__atom_hash(ns.ptr, ns.len));
+    if (ns_id == ATOM_NONE)
+        return NULL;
+    uint64_t h = oomkit__obj_hash(ns_id, name.ptr, name.len);
+    return oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, h, NULL);
+}
+
+#endif
