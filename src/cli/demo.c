@@ -171,7 +171,7 @@ static int stage_state(const struct demo_opts *o)
                      "--lookups",   lookups,         "--reconcile-cycles",
                      "2",           "--json",        "--quiet",
                      NULL };
-    int status;
+    int status = -1;
     char *out = run_capture(argv, &status);
     if (out == NULL || status != 0) {
         fprintf(stderr, "oomkit demo: %s store failed (exit %d)\n", path, status);
@@ -203,7 +203,8 @@ static int stage_state(const struct demo_opts *o)
     snprintf(a, sizeof(a), "%.1f MiB", nested.bytes_per_entry * n / (1 << 20));
     snprintf(b, sizeof(b), "%.1f MiB", store.bytes_per_entry * n / (1 << 20));
     double mem_ratio = store.bytes_per_entry > 0 ? nested.bytes_per_entry / store.bytes_per_entry : 0;
-    snprintf(r, sizeof(r), "%.1fx less", mem_ratio);
+    snprintf(r, sizeof(r), mem_ratio >= 1 ? "%.1fx less" : "%.1fx more",
+             mem_ratio >= 1 ? mem_ratio : (mem_ratio > 0 ? 1 / mem_ratio : 0));
     row("memory (heap, strings included)", a, b, r);
     snprintf(a, sizeof(a), "%.1f", nested.bytes_per_entry);
     snprintf(b, sizeof(b), "%.1f", store.bytes_per_entry);
@@ -214,9 +215,9 @@ static int stage_state(const struct demo_opts *o)
     snprintf(a, sizeof(a), "%.3f", nested.allocs_per_entry);
     snprintf(b, sizeof(b), "%.4f", store.allocs_per_entry);
     row("allocations per entry", a, b, "");
-    snprintf(a, sizeof(a), "%.0f", nested.reconcile_allocs_per_cycle);
-    snprintf(b, sizeof(b), "%.0f", store.reconcile_allocs_per_cycle);
-    row("allocations per clear + refill", a, b, "");
+    row("allocations per clear + refill",
+        grouped((uint64_t)(nested.reconcile_allocs_per_cycle + 0.5), g1, sizeof(g1)),
+        grouped((uint64_t)(store.reconcile_allocs_per_cycle + 0.5), g2, sizeof(g2)), "");
     snprintf(a, sizeof(a), "%.0f ns", nested.build_ns_per_entry);
     snprintf(b, sizeof(b), "%.0f ns", store.build_ns_per_entry);
     row("build time per entry", a, b, "");

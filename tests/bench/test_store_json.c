@@ -1,0 +1,202 @@
+/* `oomkit bench store`: on a small generated workload, --json prints one
+ * object with the entry count and all four structures, every figure present
+ * and sane (the store smaller than the nested GLib twin); a malformed TSV
+ * stops with exit code 2 and names the line. */
+#include "bench_test_util.h"
+
+#include <json-c/json.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static const char *const names[] = { "oomkit-store", "glib-nested", "glib-flat", "uthash" };
+static const char *const fields[] = {
+    "bytes_per_entry",  "allocs_per_entry",  "build_ns_per_entry",
+    "hit_ns",           "miss_ns",           "delete_object_ns",
+    "list_namespace_ns", "reconcile_allocs_per_cycle", "reconcile_ns_per_cycle",
+};
+
+static char *path_in_tmp(const char *file)
+{
+    static char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", bt_tmpdir(), file);
+    return path;
+}
+
+static size_t count_lines(const char *path)
+{
+    size_t len, n = 0;
+    char *text = bt_read_file(path, &len);
+    assert_non_null(text);
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    free(text);
+    return n;
+}
+
+static double field(json_object *s, const char *name)
+{
+    json_object *v;
+    assert_true(json_object_object_get_ex(s, name, &v));
+    assert_true(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int));
+    return json_object_get_double(v);
+}
+
+static void test_json_shape_and_values(void **state)
+{
+    (void)state;
+    char cmd[4096];
+    char tsv[1024];
+    snprintf(tsv, sizeof(tsv), "%s", path_in_tmp("w.tsv"));
+    snprintf(cmd, sizeof(cmd), "'%s' gen-state --objects 1500 --seed 11 -o '%s'", bt_oomkit(),
+             tsv);
+    assert_int_equal(bt_run(cmd, NULL, NULL), 0);
+    size_t lines = count_lines(tsv);
+
+    snprintf(cmd, sizeof(cmd),
+             "'%s' bench store --tsv '%s' --json --reconcile-cycles 2 --lookups 5000",
+             bt_oomkit(), tsv);
+    char *out = NULL, *err = NULL;
+    int rc = bt_run(cmd, &out, &err);
+    if (rc != 0)
+        printf("stderr: %s\n", err ? err : "(none)");
+    assert_int_equal(rc, 0);
+    json_object *root = json_tokener_parse(out);
+    assert_non_null(root);
+    assert_true(json_object_is_type(root, json_type_object));
+    assert_int_equal(json_object_object_length(root), 2);
+    json_object *entries, *structures;
+    assert_true(json_object_object_get_ex(root, "entries", &entries));
+    assert_int_equal(json_object_get_int64(entries), (int64_t)lines);
+    assert_true(json_object_object_get_ex(root, "structures", &structures));
+    assert_int_equal(json_object_array_length(structures), 4);
+
+    double bytes[4] = { 0 };
+    for (size_t i = 0; i < 4; i++) {
+        json_object *s = json_object_array_get_idx(structures, i), *name;
+        assert_true(json_object_object_get_ex(s, "name", &name));
+        assert_string_equal(json_object_get_string(name), names[i]);
+        /* Exactly the name and the nine figures. */
+        assert_int_equal(json_object_object_length(s), 1 + sizeof(fields) / sizeof(fields[0]));
+        for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
+            double v = field(s, fields[f]);
+            assert_true(v >= 0);
+        }
+        bytes[i] = field(s, "bytes_per_entry");
+        assert_true(bytes[i] > 0);
+        assert_true(field(s, "build_ns_per_entry") > 0);
+        assert_true(field(s, "hit_ns") > 0);
+        assert_true(field(s, "miss_ns") > 0);
+        assert_true(field(s, "delete_object_ns") > 0);
+        assert_true(field(s, "list_namespace_ns") > 0);
+        assert_true(field(s, "reconcile_ns_per_cycle") > 0);
+        /* Every peer copies its strings: at least one allocation per object. */
+        if (i > 0)
+            assert_true(field(s, "allocs_per_entry") > 0.1);
+        printf("%-13s %.1f B/entry, %.4f allocs/entry\n", names[i], bytes[i],
+               field(s, "allocs_per_entry"));
+    }
+    assert_true(bytes[0] < bytes[1]);
+    json_object_put(root);
+    free(out);
+    free(err);
+}
+
+static void test_table_output(void **state)
+{
+    (void)state;
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "'%s' bench store --objects 300 --reconcile-cycles 1 --structures oomkit-store,uthash "
+             "--quiet",
+             bt_oomkit());
+    char *out = NULL;
+    assert_int_equal(bt_run(cmd, &out, NULL), 0);
+    assert_non_null(strstr(out, "oomkit-store"));
+    assert_non_null(strstr(out, "uthash"));
+    assert_null(strstr(out, "glib-flat"));
+    assert_non_null(strstr(out, "ratio peer / oomkit-store"));
+    free(out);
+}
+
+static void test_malformed_tsv(void **state)
+{
+    (void)state;
+    char *bad = path_in_tmp("bad.tsv");
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("default\tweb-1\tstatus.ready\t1\n"
+          "default\tweb-1\tspec.replicas\t3\n"
+          "default\tweb-2\tstatus.ready\n",
+          f);
+    fclose(f);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "'%s' bench store --tsv '%s'", bt_oomkit(), bad);
+    char *err = NULL;
+    assert_int_equal(bt_run(cmd, NULL, &err), 2);
+    assert_non_null(err);
+    printf("error: %s", err);
+    assert_non_null(strstr(err, ":3:"));
+    free(err);
+
+    f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("default\tweb-1\tstatus.ready\t1\n"
+          "default\tweb-1\tspec.replicas\t99999999999999999999\n",
+          f);
+    fclose(f);
+    assert_int_equal(bt_run(cmd, NULL, &err), 2);
+    assert_non_null(strstr(err, ":2:"));
+    free(err);
+
+    snprintf(cmd, sizeof(cmd), "'%s' bench store --tsv '%s'", bt_oomkit(),
+             path_in_tmp("does-not-exist.tsv"));
+    assert_int_equal(bt_run(cmd, NULL, &err), 2);
+    assert_non_null(strstr(err, "does-not-exist.tsv"));
+    free(err);
+}
+
+static void test_usage(void **state)
+{
+    (void)state;
+    char cmd[4096];
+    char *out = NULL;
+    snprintf(cmd, sizeof(cmd), "'%s' bench store --help", bt_oomkit());
+    assert_int_equal(bt_run(cmd, &out, NULL), 0);
+    assert_non_null(strstr(out, "--tsv"));
+    free(out);
+    snprintf(cmd, sizeof(cmd), "'%s' bench --help", bt_oomkit());
+    assert_int_equal(bt_run(cmd, &out, NULL), 0);
+    assert_non_null(strstr(out, "store"));
+    free(out);
+    snprintf(cmd, sizeof(cmd), "'%s' bench no-such-benchmark", bt_oomkit());
+    assert_int_equal(bt_run(cmd, NULL, NULL), 2);
+    snprintf(cmd, sizeof(cmd), "'%s' bench store", bt_oomkit());
+    assert_int_equal(bt_run(cmd, NULL, NULL), 2);
+    snprintf(cmd, sizeof(cmd), "'%s' bench store --objects 10 --structures nope", bt_oomkit());
+    assert_int_equal(bt_run(cmd, NULL, NULL), 2);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    bt_cleanup();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_shape_and_values),
+        cmocka_unit_test(test_table_output),
+        cmocka_unit_test(test_malformed_tsv),
+        cmocka_unit_test(test_usage),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown);
+}
