@@ -1,0 +1,463 @@
+/* Unit tests of every call of include/oomkit/store.h and its edges: bad
+ * arguments, empty strings, NUL bytes, 64 KiB keys and names, a million
+ * namespaces, stale handles, iteration stop values, count and stats. */
+#include "oomkit/store.h"
+#include "store_gen.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+static oomkit_store *open_store(void)
+{
+    oomkit_store *s = NULL;
+    assert_int_equal(oomkit_store_open(NULL, &s), 0);
+    assert_non_null(s);
+    return s;
+}
+
+static int64_t get(oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key, int *rc)
+{
+    int64_t v = -12345;
+    *rc = oomkit_store_get(s, ns, name, key, &v);
+    return v;
+}
+
+static int count_fields_cb(void *ctx, oomkit_str key, uint32_t key_id, int64_t value)
+{
+    (void)key, (void)key_id, (void)value;
+    (*(int *)ctx)++;
+    return 0;
+}
+static int stop_cb(void *ctx, oomkit_str key, uint32_t key_id, int64_t value)
+{
+    (void)key, (void)key_id, (void)value;
+    (*(int *)ctx)++;
+    return 7;
+}
+static int stop_obj_cb(void *ctx, oomkit_str name, oomkit_store_obj obj)
+{
+    (void)name, (void)obj;
+    (*(int *)ctx)++;
+    return -3;
+}
+static int stop_ns_cb(void *ctx, oomkit_str ns, uint64_t n)
+{
+    (void)ns, (void)n;
+    (*(int *)ctx)++;
+    return 9;
+}
+
+static void test_bad_arguments(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    oomkit_str ok = OOMKIT_STR("x"), bad = { NULL, 3 };
+    int64_t v;
+    uint64_t u;
+    uint32_t k;
+    oomkit_store_obj h;
+    oomkit_store_stats stats;
+    int n = 0;
+    assert_int_equal(oomkit_store_open(NULL, NULL), -EINVAL);
+    assert_int_equal(oomkit_store_put(NULL, ok, ok, ok, 1), -EINVAL);
+    assert_int_equal(oomkit_store_put(s, bad, ok, ok, 1), -EINVAL);
+    assert_int_equal(oomkit_store_put(s, ok, bad, ok, 1), -EINVAL);
+    assert_int_equal(oomkit_store_put(s, ok, ok, bad, 1), -EINVAL);
+    assert_int_equal(oomkit_store_get(NULL, ok, ok, ok, &v), -EINVAL);
+    assert_int_equal(oomkit_store_get(s, ok, ok, ok, NULL), -EINVAL);
+    assert_int_equal(oomkit_store_get(s, ok, bad, ok, &v), -EINVAL);
+    assert_int_equal(oomkit_store_del(NULL, ok, ok, ok), -EINVAL);
+    assert_int_equal(oomkit_store_del(s, ok, ok, bad), -EINVAL);
+    assert_int_equal(oomkit_store_del_object(NULL, ok, ok), -EINVAL);
+    assert_int_equal(oomkit_store_del_object(s, bad, ok), -EINVAL);
+    assert_int_equal(oomkit_store_count(NULL, &u, &u), -EINVAL);
+    assert_int_equal(oomkit_store_clear(NULL), -EINVAL);
+    assert_int_equal(oomkit_store_compact(NULL), -EINVAL);
+    assert_int_equal(oomkit_store_object(NULL, ok, ok, 1, &h), -EINVAL);
+    assert_int_equal(oomkit_store_object(s, ok, ok, 1, NULL), -EINVAL);
+    assert_int_equal(oomkit_store_object(s, bad, ok, 0, &h), -EINVAL);
+    assert_int_equal(oomkit_store_key(NULL, ok, 1, &k), -EINVAL);
+    assert_int_equal(oomkit_store_key(s, ok, 1, NULL), -EINVAL);
+    assert_int_equal(oomkit_store_key(s, bad, 1, &k), -EINVAL);
+    assert_int_equal(oomkit_store_obj_put(NULL, 1, 0, 1), -EINVAL);
+    assert_int_equal(oomkit_store_obj_get(NULL, 1, 0, &v), -EINVAL);
+    assert_int_equal(oomkit_store_obj_del(NULL, 1, 0), -EINVAL);
+    assert_int_equal(oomkit_store_each_namespace(NULL, stop_ns_cb, &n), -EINVAL);
+    assert_int_equal(oomkit_store_each_namespace(s, NULL, &n), -EINVAL);
+    assert_int_equal(oomkit_store_each_object(s, ok, NULL, &n), -EINVAL);
+    assert_int_equal(oomkit_store_each_object(NULL, ok, stop_obj_cb, &n), -EINVAL);
+    assert_int_equal(oomkit_store_each_field(s, ok, ok, NULL, &n), -EINVAL);
+    assert_int_equal(oomkit_store_each_field(s, ok, bad, count_fields_cb, &n), -EINVAL);
+    assert_int_equal(oomkit_store_obj_each_field(s, 1, NULL, &n), -EINVAL);
+    assert_int_equal(oomkit_store_stats_get(NULL, &stats), -EINVAL);
+    assert_int_equal(oomkit_store_stats_get(s, NULL), -EINVAL);
+    assert_int_equal(n, 0);
+    oomkit_store_close(NULL);
+    oomkit_store_close(s);
+}
+
+static void test_put_get_update_delete(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    oomkit_str ns = OOMKIT_STR("default"), name = OOMKIT_STR("pod-1"), k1 = OOMKIT_STR("cpu"),
+               k2 = OOMKIT_STR("mem");
+    int rc;
+    assert_int_equal(get(s, ns, name, k1, &rc), -12345);
+    assert_int_equal(rc, -ENOENT);
+    assert_int_equal(oomkit_store_put(s, ns, name, k1, 5), 0);
+    assert_int_equal(get(s, ns, name, k1, &rc), 5);
+    assert_int_equal(oomkit_store_put(s, ns, name, k1, INT64_MIN), 0);
+    assert_true(get(s, ns, name, k1, &rc) == INT64_MIN);
+    assert_int_equal(oomkit_store_put(s, ns, name, k2, INT64_MAX), 0);
+    assert_true(get(s, ns, name, k2, &rc) == INT64_MAX);
+    uint64_t objs = 0, fields = 0;
+    assert_int_equal(oomkit_store_count(s, &objs, &fields), 0);
+    assert_int_equal(objs, 1);
+    assert_int_equal(fields, 2);
+    assert_int_equal(oomkit_store_count(s, NULL, NULL), 0);
+    /* Missing things are just not found. */
+    assert_int_equal(oomkit_store_del(s, ns, name, OOMKIT_STR("nope")), -ENOENT);
+    assert_int_equal(oomkit_store_del(s, OOMKIT_STR("nons"), name, k1), -ENOENT);
+    assert_int_equal(oomkit_store_del_object(s, ns, OOMKIT_STR("nope")), -ENOENT);
+    get(s, OOMKIT_STR("nons"), name, k1, &rc);
+    assert_int_equal(rc, -ENOENT);
+    /* Deleting the last field deletes the object. */
+    assert_int_equal(oomkit_store_del(s, ns, name, k1), 0);
+    get(s, ns, name, k1, &rc);
+    assert_int_equal(rc, -ENOENT);
+    assert_int_equal(get(s, ns, name, k2, &rc), INT64_MAX);
+    assert_int_equal(oomkit_store_del(s, ns, name, k2), 0);
+    assert_int_equal(oomkit_store_count(s, &objs, &fields), 0);
+    assert_int_equal(objs, 0);
+    assert_int_equal(fields, 0);
+    assert_int_equal(oomkit_store_each_field(s, ns, name, count_fields_cb, &rc), -ENOENT);
+    assert_int_equal(oomkit_store_each_object(s, ns, stop_obj_cb, &rc), -ENOENT);
+    assert_int_equal(oomkit_store_put(s, ns, name, k1, 1), 0);
+    assert_int_equal(oomkit_store_del_object(s, ns, name), 0);
+    assert_int_equal(oomkit_store_del_object(s, ns, name), -ENOENT);
+    oomkit_store_close(s);
+}
+
+static void test_empty_and_nul_strings(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    oomkit_str e = { NULL, 0 }, e2 = OOMKIT_STR("");
+    oomkit_str a = { "a\0b", 3 }, b = { "a\0c", 3 }, c = { "a", 1 };
+    int rc;
+    assert_int_equal(oomkit_store_put(s, e, e, e, 1), 0);
+    assert_int_equal(get(s, e2, e2, e2, &rc), 1);
+    assert_int_equal(oomkit_store_put(s, a, a, a, 2), 0);
+    assert_int_equal(oomkit_store_put(s, b, b, b, 3), 0);
+    assert_int_equal(oomkit_store_put(s, c, c, c, 4), 0);
+    assert_int_equal(oomkit_store_put(s, a, b, c, 5), 0);
+    assert_int_equal(get(s, a, a, a, &rc), 2);
+    assert_int_equal(get(s, b, b, b, &rc), 3);
+    assert_int_equal(get(s, c, c, c, &rc), 4);
+    assert_int_equal(get(s, a, b, c, &rc), 5);
+    get(s, a, a, b, &rc);
+    assert_int_equal(rc, -ENOENT);
+    get(s, c, a, a, &rc);
+    assert_int_equal(rc, -ENOENT);
+    oomkit_store_stats stt;
+    assert_int_equal(oomkit_store_stats_get(s, &stt), 0);
+    assert_int_equal(stt.namespaces, 4);
+    assert_int_equal(stt.keys, 4);
+    assert_int_equal(stt.objects, 5);
+    oomkit_store_close(s);
+}
+
+static void test_big_strings(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    size_t big = 64 * 1024, huge = 1024 * 1024 + 3;
+    char *k = malloc(huge), *n = malloc(huge);
+    for (size_t i = 0; i < huge; i++) {
+        k[i] = (char)('a' + i % 26);
+        n[i] = (char)(i % 251);
+    }
+    oomkit_str key = { k, big }, name = { n, big }, ns = { k + 1, big };
+    oomkit_str hname = { n, huge }, hkey = { k, huge };
+    int rc;
+    assert_int_equal(oomkit_store_put(s, ns, name, key, 42), 0);
+    assert_int_equal(oomkit_store_put(s, ns, hname, hkey, 43), 0);
+    assert_int_equal(oomkit_store_put(s, ns, hname, key, 44), 0);
+    assert_int_equal(get(s, ns, name, key, &rc), 42);
+    assert_int_equal(get(s, ns, hname, hkey, &rc), 43);
+    assert_int_equal(get(s, ns, hname, key, &rc), 44);
+    /* A prefix is another string. */
+    oomkit_str shorter = { k, big - 1 };
+    get(s, ns, name, shorter, &rc);
+    assert_int_equal(rc, -ENOENT);
+    int nf = 0;
+    assert_int_equal(oomkit_store_each_field(s, ns, hname, count_fields_cb, &nf), 0);
+    assert_int_equal(nf, 2);
+    assert_int_equal(oomkit_store_del(s, ns, hname, hkey), 0);
+    assert_int_equal(get(s, ns, hname, key, &rc), 44);
+    assert_int_equal(oomkit_store_compact(s), 0);
+    assert_int_equal(get(s, ns, hname, key, &rc), 44);
+    assert_int_equal(oomkit_store_del_object(s, ns, hname), 0);
+    oomkit_store_close(s);
+    free(k);
+    free(n);
+}
+
+static void test_handles(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    oomkit_str ns = OOMKIT_STR("n"), name = OOMKIT_STR("o");
+    oomkit_store_obj h, h2, h3;
+    uint32_t k0, k1, kx;
+    int64_t v;
+    assert_int_equal(oomkit_store_object(s, ns, name, 0, &h), -ENOENT);
+    assert_int_equal(oomkit_store_key(s, OOMKIT_STR("k0"), 0, &k0), -ENOENT);
+    assert_int_equal(oomkit_store_key(s, OOMKIT_STR("k0"), 1, &k0), 0);
+    assert_int_equal(oomkit_store_key(s, OOMKIT_STR("k1"), 1, &k1), 0);
+    assert_int_equal(k0, 0);
+    assert_int_equal(k1, 1);
+    assert_int_equal(oomkit_store_key(s, OOMKIT_STR("k1"), 0, &kx), 0);
+    assert_int_equal(kx, 1);
+    /* An empty object exists and counts, with no field. */
+    assert_int_equal(oomkit_store_object(s, ns, name, 1, &h), 0);
+    assert_true(h != 0);
+    uint64_t objs, fields;
+    oomkit_store_count(s, &objs, &fields);
+    assert_int_equal(objs, 1);
+    assert_int_equal(fields, 0);
+    int nf = 0;
+    assert_int_equal(oomkit_store_obj_each_field(s, h, count_fields_cb, &nf), 0);
+    assert_int_equal(nf, 0);
+    assert_int_equal(oomkit_store_object(s, ns, name, 0, &h2), 0);
+    assert_true(h2 == h);
+    assert_int_equal(oomkit_store_obj_get(s, h, k0, &v), -ENOENT);
+    assert_int_equal(oomkit_store_obj_put(s, h, 999, 1), -EINVAL);
+    assert_int_equal(oomkit_store_obj_put(s, h, k0, 10), 0);
+    assert_int_equal(oomkit_store_obj_put(s, h, k1, 11), 0);
+    assert_int_equal(oomkit_store_obj_put(s, h, k1, 12), 0);
+    assert_int_equal(oomkit_store_obj_get(s, h, k1, &v), 0);
+    assert_int_equal(v, 12);
+    int rc;
+    assert_int_equal(get(s, ns, name, OOMKIT_STR("k0"), &rc), 10);
+    assert_int_equal(oomkit_store_obj_del(s, h, k0), 0);
+    assert_int_equal(oomkit_store_obj_del(s, h, k0), -ENOENT);
+    assert_int_equal(oomkit_store_obj_get(s, h, k1, &v), 0);
+    /* Deleting the last field deletes the object: the handle goes stale. */
+    assert_int_equal(oomkit_store_obj_del(s, h, k1), 0);
+    assert_int_equal(oomkit_store_obj_get(s, h, k1, &v), -ENOENT);
+    assert_int_equal(oomkit_store_obj_put(s, h, k1, 1), -ENOENT);
+    assert_int_equal(oomkit_store_obj_each_field(s, h, count_fields_cb, &nf), -ENOENT);
+    /* Recreated under the same name: a different handle; the old one stays
+     * stale even after its id is reused. */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(oomkit_store_object(s, ns, name, 1, &h3), 0);
+        assert_true(h3 != h);
+        assert_int_equal(oomkit_store_obj_put(s, h3, k0, 5), 0);
+        assert_int_equal(oomkit_store_compact(s), 0); /* passes a grace period */
+        assert_int_equal(oomkit_store_del_object(s, ns, name), 0);
+        assert_int_equal(oomkit_store_obj_get(s, h3, k0, &v), -ENOENT);
+        assert_int_equal(oomkit_store_obj_get(s, h, k0, &v), -ENOENT);
+    }
+    assert_int_equal(oomkit_store_object(s, ns, name, 1, &h3), 0);
+    assert_int_equal(oomkit_store_clear(s), 0);
+    assert_int_equal(oomkit_store_obj_get(s, h3, k0, &v), -ENOENT);
+    /* Handles never 0, junk handles are just not found. */
+    assert_int_equal(oomkit_store_obj_get(s, 0, k0, &v), -ENOENT);
+    assert_int_equal(oomkit_store_obj_get(s, UINT64_MAX, k0, &v), -ENOENT);
+    assert_int_equal(oomkit_store_obj_get(s, (1ull << 32) | 123456, k0, &v), -ENOENT);
+    oomkit_store_close(s);
+}
+
+typedef struct deadlock_ctx {
+    oomkit_store *s;
+    int rc[8];
+} deadlock_ctx;
+
+static int writer_in_callback(void *ctx, oomkit_str key, uint32_t key_id, int64_t value)
+{
+    (void)key, (void)value;
+    deadlock_ctx *d = ctx;
+    oomkit_store_obj h;
+    uint32_t k;
+    int64_t v;
+    d->rc[0] = oomkit_store_put(d->s, OOMKIT_STR("n"), OOMKIT_STR("o"), OOMKIT_STR("k"), 2);
+    d->rc[1] = oomkit_store_del(d->s, OOMKIT_STR("n"), OOMKIT_STR("o"), OOMKIT_STR("k"));
+    d->rc[2] = oomkit_store_clear(d->s);
+    d->rc[3] = oomkit_store_compact(d->s);
+    d->rc[4] = oomkit_store_object(d->s, OOMKIT_STR("n"), OOMKIT_STR("p"), 1, &h);
+    d->rc[5] = oomkit_store_key(d->s, OOMKIT_STR("new"), 1, &k);
+    /* Readers are fine inside a callback. */
+    d->rc[6] = oomkit_store_get(d->s, OOMKIT_STR("n"), OOMKIT_STR("o"), OOMKIT_STR("k"), &v);
+    d->rc[7] = oomkit_store_key(d->s, OOMKIT_STR("k"), 0, &k);
+    return key_id == k ? 0 : 1;
+}
+
+static void test_writer_in_read_section(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    assert_int_equal(oomkit_store_put(s, OOMKIT_STR("n"), OOMKIT_STR("o"), OOMKIT_STR("k"), 1), 0);
+    deadlock_ctx d = { s, { 0 } };
+    assert_int_equal(oomkit_store_each_field(s, OOMKIT_STR("n"), OOMKIT_STR("o"),
+                                             writer_in_callback, &d), 0);
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(d.rc[i], -EDEADLK);
+    assert_int_equal(d.rc[6], 0);
+    assert_int_equal(d.rc[7], 0);
+    int rc;
+    assert_int_equal(get(s, OOMKIT_STR("n"), OOMKIT_STR("o"), OOMKIT_STR("k"), &rc), 1);
+    oomkit_store_close(s);
+}
+
+static void test_iteration_stops(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    for (int i = 0; i < 10; i++) {
+        char nm[16];
+        oomkit_str name = { nm, (size_t)snprintf(nm, sizeof(nm), "o%d", i) };
+        assert_int_equal(oomkit_store_put(s, OOMKIT_STR("a"), name, OOMKIT_STR("k1"), i), 0);
+        assert_int_equal(oomkit_store_put(s, OOMKIT_STR("a"), name, OOMKIT_STR("k2"), i), 0);
+        assert_int_equal(oomkit_store_put(s, OOMKIT_STR("b"), name, OOMKIT_STR("k1"), i), 0);
+    }
+    int n = 0;
+    assert_int_equal(oomkit_store_each_namespace(s, stop_ns_cb, &n), 9);
+    assert_int_equal(n, 1);
+    n = 0;
+    assert_int_equal(oomkit_store_each_object(s, OOMKIT_STR("a"), stop_obj_cb, &n), -3);
+    assert_int_equal(n, 1);
+    n = 0;
+    assert_int_equal(oomkit_store_each_field(s, OOMKIT_STR("a"), OOMKIT_STR("o3"), stop_cb, &n), 7);
+    assert_int_equal(n, 1);
+    n = 0;
+    assert_int_equal(oomkit_store_each_field(s, OOMKIT_STR("a"), OOMKIT_STR("o3"),
+                                             count_fields_cb, &n), 0);
+    assert_int_equal(n, 2);
+    oomkit_store_close(s);
+}
+
+static int ns_count_cb(void *ctx, oomkit_str ns, uint64_t n)
+{
+    uint64_t *acc = ctx;
+    (void)ns;
+    acc[0]++;
+    acc[1] += n;
+    return 0;
+}
+
+static void test_million_namespaces(void **st)
+{
+    (void)st;
+    size_t n = STORE_TEST_ASAN ? 200000 : 1000000;
+    oomkit_store *s = open_store();
+    char buf[32];
+    for (size_t i = 0; i < n; i++) {
+        oomkit_str ns = { buf, (size_t)snprintf(buf, sizeof(buf), "namespace-%zu", i) };
+        assert_int_equal(oomkit_store_put(s, ns, OOMKIT_STR("obj"), OOMKIT_STR("k"), (int64_t)i), 0);
+    }
+    uint64_t acc[2] = { 0, 0 };
+    assert_int_equal(oomkit_store_each_namespace(s, ns_count_cb, acc), 0);
+    assert_int_equal(acc[0], n);
+    assert_int_equal(acc[1], n);
+    for (size_t i = 0; i < n; i += 997) {
+        oomkit_str ns = { buf, (size_t)snprintf(buf, sizeof(buf), "namespace-%zu", i) };
+        int rc;
+        assert_int_equal(get(s, ns, OOMKIT_STR("obj"), OOMKIT_STR("k"), &rc), (int64_t)i);
+    }
+    oomkit_store_stats stt;
+    assert_int_equal(oomkit_store_stats_get(s, &stt), 0);
+    assert_int_equal(stt.namespaces, n);
+    assert_true(stt.atom_table_load > 0.3 && stt.atom_table_load <= 0.75);
+    /* Removing every other namespace's only object drops their lists. */
+    for (size_t i = 0; i < n; i += 2) {
+        oomkit_str ns = { buf, (size_t)snprintf(buf, sizeof(buf), "namespace-%zu", i) };
+        assert_int_equal(oomkit_store_del_object(s, ns, OOMKIT_STR("obj")), 0);
+    }
+    acc[0] = acc[1] = 0;
+    assert_int_equal(oomkit_store_each_namespace(s, ns_count_cb, acc), 0);
+    assert_int_equal(acc[0], n / 2);
+    oomkit_store_close(s);
+}
+
+static void test_stats_and_compact(void **st)
+{
+    (void)st;
+    oomkit_store_options o = { 0, 5000 };
+    oomkit_store *s;
+    assert_int_equal(oomkit_store_open(&o, &s), 0);
+    oomkit_store_stats a, b, c;
+    assert_int_equal(oomkit_store_stats_get(s, &a), 0);
+    assert_int_equal(a.objects, 0);
+    assert_true(a.bytes_total > 0);
+    assert_true(a.allocations >= 1);
+    char buf[48];
+    for (int i = 0; i < 20000; i++) {
+        oomkit_str name = { buf, (size_t)snprintf(buf, sizeof(buf), "pod-%d-abcdef", i) };
+        for (int k = 0; k < 6; k++) {
+            char kb[8];
+            oomkit_str key = { kb, (size_t)snprintf(kb, sizeof(kb), "k%d", k) };
+            assert_int_equal(oomkit_store_put(s, OOMKIT_STR("ns"), name, key, k), 0);
+        }
+    }
+    assert_int_equal(oomkit_store_stats_get(s, &b), 0);
+    assert_int_equal(b.objects, 20000);
+    assert_int_equal(b.fields, 120000);
+    assert_int_equal(b.namespaces, 1);
+    assert_int_equal(b.keys, 6);
+    assert_int_equal(b.bytes_total, b.bytes_atoms + b.bytes_names + b.bytes_fields +
+                                        b.bytes_tables + b.bytes_retired);
+    assert_true(b.bytes_names >= 20000 * 14);
+    assert_true(b.bytes_fields >= 120000 * 12);
+    assert_true(b.object_table_load > 0.2 && b.object_table_load <= 0.85);
+    assert_true(b.resizes > 0);
+    assert_true(b.allocations > a.allocations);
+    /* Mass delete, then compact gives memory back. */
+    for (int i = 0; i < 20000; i++) {
+        if (i % 50 == 0)
+            continue;
+        oomkit_str name = { buf, (size_t)snprintf(buf, sizeof(buf), "pod-%d-abcdef", i) };
+        assert_int_equal(oomkit_store_del_object(s, OOMKIT_STR("ns"), name), 0);
+    }
+    assert_int_equal(oomkit_store_compact(s), 0);
+    assert_int_equal(oomkit_store_stats_get(s, &c), 0);
+    assert_int_equal(c.objects, 400);
+    assert_true(c.bytes_total * 4 < b.bytes_total);
+    assert_int_equal(c.bytes_retired, 0);
+    for (int i = 0; i < 20000; i += 50) {
+        oomkit_str name = { buf, (size_t)snprintf(buf, sizeof(buf), "pod-%d-abcdef", i) };
+        int rc;
+        assert_int_equal(get(s, OOMKIT_STR("ns"), name, OOMKIT_STR("k5"), &rc), 5);
+    }
+    /* Clear keeps capacity; compact after clear frees the blocks. */
+    assert_int_equal(oomkit_store_clear(s), 0);
+    oomkit_store_stats d;
+    assert_int_equal(oomkit_store_stats_get(s, &d), 0);
+    assert_int_equal(d.objects, 0);
+    assert_int_equal(d.fields, 0);
+    assert_int_equal(d.bytes_names, 0);
+    assert_int_equal(oomkit_store_compact(s), 0);
+    assert_int_equal(oomkit_store_stats_get(s, &d), 0);
+    assert_true(d.bytes_total < c.bytes_total);
+    oomkit_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_put_get_update_delete),
+        cmocka_unit_test(test_empty_and_nul_strings),
+        cmocka_unit_test(test_big_strings),
+        cmocka_unit_test(test_handles),
+        cmocka_unit_test(test_writer_in_read_section),
+        cmocka_unit_test(test_iteration_stops),
+        cmocka_unit_test(test_million_namespaces),
+        cmocka_unit_test(test_stats_and_compact),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
