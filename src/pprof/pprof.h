@@ -187,4 +187,20 @@ static inline int64_t oomkit__pprof_intern_cstr(struct oomkit__pprof_builder *b,
 void oomkit__pprof_builder_drop_index(struct oomkit__pprof_builder *b);
 void oomkit__pprof_builder_free(struct oomkit__pprof_builder *b);
 
+/* One frame of a walked stack. Strings are owned by the profile. */
+struct oomkit__pprof_frame {
+    const char *function;
+    const char *file;
+    int64_t line;
+    uint64_t address;
+};
+/* Called once per sample with its frames, leaf first, after drop_frames
+ * pruning (see pprof_view.c). A nonzero return stops the walk and is
+ * returned by oomkit__pprof_walk. */
+typedef int (*oomkit__pprof_walk_fn)(void *ctx, const struct oomkit__pprof_sample *s,
+                                     const struct oomkit__pprof_frame *frames, size_t n);
+/* Walks every sample of p (borrowed). Returns 0, -ENOMEM, or fn's value.
+ * Thread safety: reads p only. */
+int oomkit__pprof_walk(const struct oomkit__pprof_profile *p, oomkit__pprof_walk_fn fn, void *ctx);
+
 #endif
