@@ -5,14 +5,13 @@
 #include "bench/bench_probe.h"
 #include "bench/bench_registry.h"
 #include "bench/store/harness.h"
+#include "bench/store/report.h"
 #include "cli/gen_state_gen.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <glib.h>
 #include <inttypes.h>
-#include <json-c/json.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +39,10 @@ static void usage(FILE *out)
             "  --objects N           generate N objects in memory instead (gen-state shape)\n"
             "  --seed S              seed for --objects (default 1)\n"
             "  --json                print one JSON object instead of the table\n"
+            "  --markdown            print a Markdown section (table, ratios, targets)\n"
+            "  --json-out FILE       also write the JSON object to FILE\n"
+            "  --merge FILE          add other peers' figures: JSON lines as printed by\n"
+            "                        bench/peers/run.sh on the same workload\n"
             "  --reconcile-cycles C  clear+refill cycles to time (default 100, at least 1)\n"
             "  --lookups N           hit and miss lookups each (default: one per entry)\n"
             "  --structures LIST     comma-separated subset, e.g. oomkit-store,glib-nested\n"
@@ -114,129 +117,12 @@ static int generate(struct wl_workload *w, uint64_t objects, uint64_t seed, char
     return wl_parse(w, buf, len, "<generated>", err, cap);
 }
 
-static json_object *jnum(double v, int decimals)
-{
-    char text[64];
-    snprintf(text, sizeof(text), "%.*f", decimals, v);
-    return json_object_new_double_s(v, text);
-}
-
-static void print_json(const struct wl_workload *w, const struct bench_result *res, size_t n)
-{
-    json_object *root = json_object_new_object();
-    json_object_object_add(root, "entries", json_object_new_int64((int64_t)w->n_entries));
-    json_object *arr = json_object_new_array();
-    for (size_t i = 0; i < n; i++) {
-        const struct bench_result *r = &res[i];
-        json_object *o = json_object_new_object();
-        json_object_object_add(o, "name", json_object_new_string(r->name));
-        json_object_object_add(o, "bytes_per_entry", jnum(r->bytes_per_entry, 3));
-        json_object_object_add(o, "allocs_per_entry", jnum(r->allocs_per_entry, 5));
-        json_object_object_add(o, "build_ns_per_entry", jnum(r->build_ns_per_entry, 1));
-        json_object_object_add(o, "hit_ns", jnum(r->hit_ns, 1));
-        json_object_object_add(o, "miss_ns", jnum(r->miss_ns, 1));
-        json_object_object_add(o, "delete_object_ns", jnum(r->delete_object_ns, 1));
-        json_object_object_add(o, "list_namespace_ns", jnum(r->list_namespace_ns, 0));
-        json_object_object_add(o, "reconcile_allocs_per_cycle",
-                               jnum(r->reconcile_allocs_per_cycle, 2));
-        json_object_object_add(o, "reconcile_ns_per_cycle", jnum(r->reconcile_ns_per_cycle, 0));
-        json_object_array_add(arr, o);
-    }
-    json_object_object_add(root, "structures", arr);
-    puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
-    json_object_put(root);
-}
-
-/* One metric of the table: its heading, how to read it and its format. */
-struct column {
-    const char *head;
-    size_t offset;
-    const char *fmt;
-};
-
-#define COL(h, field, f) { h, offsetof(struct bench_result, field), f }
-static const struct column columns[] = {
-    COL("B/entry", bytes_per_entry, "%9.1f"),
-    COL("allocs/entry", allocs_per_entry, "%13.4f"),
-    COL("build ns/entry", build_ns_per_entry, "%15.0f"),
-    COL("hit ns", hit_ns, "%7.0f"),
-    COL("miss ns", miss_ns, "%8.0f"),
-    COL("del-obj ns", delete_object_ns, "%11.0f"),
-    COL("list-ns us", list_namespace_ns, "%11.1f"),
-    COL("recon allocs", reconcile_allocs_per_cycle, "%13.1f"),
-    COL("recon ms", reconcile_ns_per_cycle, "%9.1f"),
-};
-#define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
-
-static double metric(const struct bench_result *r, size_t c)
-{
-    double v = *(const double *)((const char *)r + columns[c].offset);
-    /* The table shows listings in microseconds and cycles in ms. */
-    if (columns[c].offset == offsetof(struct bench_result, list_namespace_ns))
-        v /= 1e3;
-    if (columns[c].offset == offsetof(struct bench_result, reconcile_ns_per_cycle))
-        v /= 1e6;
-    return v;
-}
-
-static void print_table(const struct wl_workload *w, const char *source,
-                        const struct bench_result *res, size_t n, unsigned cycles, size_t lookups,
-                        size_t deletes)
-{
-    const struct wl_object *big = &w->objects[w->biggest_ns_obj];
-    printf("oomkit bench store: %zu entries, %zu objects, %zu namespaces, %zu distinct keys (%s)\n",
-           w->n_entries, w->n_objects, w->n_namespaces, w->n_keys, source);
-    printf("%zu hit and %zu miss lookups in random order, %zu objects deleted, namespace "
-           "'%s' (%" PRIu64 " objects) listed, %u reconcile cycles after one warm-up\n",
-           lookups, lookups, deletes, big->ns, w->biggest_ns_objects, cycles);
-    printf("memory probe: %s\n\n", oomkit__bench_probe_kind());
-    printf("%-13s", "structure");
-    for (size_t c = 0; c < N_COLUMNS; c++) {
-        int width = atoi(columns[c].fmt + 1);
-        printf(" %*s", width - 1, columns[c].head);
-    }
-    printf("\n");
-    for (size_t i = 0; i < n; i++) {
-        printf("%-13s", res[i].name);
-        for (size_t c = 0; c < N_COLUMNS; c++)
-            printf(columns[c].fmt, metric(&res[i], c));
-        printf("\n");
-    }
-    const struct bench_result *store = NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(res[i].name, peer_oomkit_store.name) == 0)
-            store = &res[i];
-    }
-    if (store == NULL || n < 2)
-        return;
-    printf("\nratio peer / oomkit-store (above 1: the store needs less):\n");
-    for (size_t i = 0; i < n; i++) {
-        if (&res[i] == store)
-            continue;
-        printf("%-13s", res[i].name);
-        for (size_t c = 0; c < N_COLUMNS; c++) {
-            int width = atoi(columns[c].fmt + 1);
-            double base = metric(store, c), v = metric(&res[i], c);
-            if (base > 0) {
-                printf(" %*.1fx", width - 2, v / base);
-            } else {
-                /* A ratio against zero has no number; say what it is. */
-                printf(" %*s", width - 1, v > 0 ? "store 0" : "both 0");
-            }
-        }
-        printf("\n");
-    }
-    if (store->self_bytes > 0)
-        printf("\noomkit-store's own accounting (stats.bytes_total): %.1f B/entry\n",
-               (double)store->self_bytes / (double)w->n_entries);
-}
-
 static int bench_store(int argc, char **argv)
 {
     const char *tsv = NULL;
     uint64_t objects = 0, seed = 1, cycles = 100, lookups = 0;
-    int json = 0, quiet = 0, have_lookups = 0, have_objects = 0;
+    const char *json_out = NULL, *merge = NULL;
+    int json = 0, markdown = 0, quiet = 0, have_lookups = 0, have_objects = 0;
     int chosen[N_PEERS] = { 1, 1, 1, 1 };
     static const struct option longopts[] = {
         { "tsv", required_argument, NULL, 't' },
@@ -247,6 +133,9 @@ static int bench_store(int argc, char **argv)
         { "lookups", required_argument, NULL, 'l' },
         { "structures", required_argument, NULL, 'S' },
         { "quiet", no_argument, NULL, 'q' },
+        { "markdown", no_argument, NULL, 'm' },
+        { "json-out", required_argument, NULL, 'J' },
+        { "merge", required_argument, NULL, 'M' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -272,6 +161,15 @@ static int bench_store(int argc, char **argv)
             break;
         case 'q':
             quiet = 1;
+            break;
+        case 'm':
+            markdown = 1;
+            break;
+        case 'J':
+            json_out = optarg;
+            break;
+        case 'M':
+            merge = optarg;
             break;
         case 'r':
             if (parse_count("--reconcile-cycles", optarg, 1, 1000000, &cycles) != 0)
@@ -335,29 +233,50 @@ static int bench_store(int argc, char **argv)
         return OOMKIT_EXIT_FAIL;
     }
 
-    struct bench_result results[N_PEERS];
-    size_t n_results = 0;
+    static struct report rep;
+    rep.w = &w;
+    rep.source = tsv ? tsv : "generated in memory";
+    rep.cycles = (unsigned)cycles;
+    rep.lookups = probes.n_lookups;
+    rep.deletes = probes.n_deletes;
     int status = OOMKIT_EXIT_OK;
-    for (size_t i = 0; i < N_PEERS && status == OOMKIT_EXIT_OK; i++) {
+    for (size_t i = 0; i < N_PEERS; i++) {
         if (!chosen[i])
             continue;
         if (!quiet)
             fprintf(stderr, "oomkit bench store: measuring %s...\n", all_peers[i]->name);
-        if (bench_measure(all_peers[i], &w, &probes, (unsigned)cycles, &results[n_results], err,
+        if (bench_measure(all_peers[i], &w, &probes, (unsigned)cycles, &rep.rows[rep.n_rows], err,
                           sizeof(err)) != 0) {
             fprintf(stderr, "oomkit bench store: %s\n", err);
             status = OOMKIT_EXIT_FAIL;
             break;
         }
-        n_results++;
+        rep.n_rows++;
+    }
+    if (status == OOMKIT_EXIT_OK && merge != NULL &&
+        report_merge_file(&rep, merge, err, sizeof(err)) != 0) {
+        fprintf(stderr, "oomkit bench store: %s\n", err);
+        status = OOMKIT_EXIT_USAGE;
+    }
+    if (status == OOMKIT_EXIT_OK && json_out != NULL) {
+        FILE *f = fopen(json_out, "w");
+        if (f != NULL)
+            report_json(&rep, f);
+        if (f == NULL || fclose(f) != 0) {
+            fprintf(stderr, "oomkit bench store: cannot write %s: %s\n", json_out,
+                    strerror(errno));
+            status = OOMKIT_EXIT_FAIL;
+        }
     }
     if (status == OOMKIT_EXIT_OK) {
         if (json)
-            print_json(&w, results, n_results);
+            report_json(&rep, stdout);
+        else if (markdown)
+            report_markdown(&rep, stdout);
         else
-            print_table(&w, tsv ? tsv : "generated in memory", results, n_results,
-                        (unsigned)cycles, probes.n_lookups, probes.n_deletes);
+            report_table(&rep, stdout);
     }
+    report_free(&rep);
     wl_probes_free(&probes);
     wl_free(&w);
     return status;

@@ -36,7 +36,7 @@ int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
                   char *err, size_t err_cap)
 {
     memset(out, 0, sizeof(*out));
-    out->name = ops->name;
+    snprintf(out->name, sizeof(out->name), "%s", ops->name);
     double n = (double)w->n_entries;
 
     /* Build: everything the structure allocates from empty to full. */

@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 struct bench_result {
-    const char *name;
+    char name[48];
+    int merged;                  /* 1: read from another peer's JSON line, not measured here */
     double bytes_per_entry;      /* heap delta around the build / entries */
     double allocs_per_entry;     /* allocation calls during the build / entries */
     double build_ns_per_entry;
@@ -24,6 +25,7 @@ struct bench_result {
     uint64_t bytes_total;        /* the heap delta itself */
     uint64_t self_bytes;         /* the structure's own accounting, 0 if none */
 };
+/* A figure a merged peer did not report is NAN. */
 
 /* Measures ops on w with probes p. 0, or -1 with a one-line reason in err
  * (a failed allocation or a structure giving a wrong answer). */

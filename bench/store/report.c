@@ -1,0 +1,343 @@
+/* The three outputs of report.h and the merging of other peers' lines.
+ * Every figure is lower-is-better, so each ratio is peer / store: above 1
+ * the store needs less (memory, allocations, time). */
+#include "bench/store/report.h"
+
+#include "bench/bench_probe.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One figure: its JSON name, its table heading, its Markdown heading, the
+ * scale from the stored unit to the shown one and the shown decimals. */
+struct column {
+    const char *json;
+    const char *head;
+    const char *md;
+    size_t offset;
+    double scale;
+    int decimals;
+    int json_decimals;
+};
+
+#define COL(field, h, md, scale, dec, jdec) \
+    { #field, h, md, offsetof(struct bench_result, field), scale, dec, jdec }
+static const struct column columns[] = {
+    COL(bytes_per_entry, "B/entry", "bytes/entry", 1, 1, 3),
+    COL(allocs_per_entry, "allocs/entry", "allocs/entry", 1, 4, 5),
+    COL(build_ns_per_entry, "build ns/entry", "build ns/entry", 1, 0, 1),
+    COL(hit_ns, "hit ns", "hit ns", 1, 0, 1),
+    COL(miss_ns, "miss ns", "miss ns", 1, 0, 1),
+    COL(delete_object_ns, "del-obj ns", "delete object ns", 1, 0, 1),
+    COL(list_namespace_ns, "list-ns us", "list biggest ns, µs", 1e-3, 1, 0),
+    COL(reconcile_allocs_per_cycle, "recon allocs", "reconcile allocs/cycle", 1, 1, 2),
+    COL(reconcile_ns_per_cycle, "recon ms", "reconcile ms/cycle", 1e-6, 1, 0),
+};
+#define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
+/* Table cell widths, one per column. */
+static const int widths[N_COLUMNS] = { 8, 12, 14, 7, 7, 10, 10, 12, 9 };
+
+static double raw(const struct bench_result *r, size_t c)
+{
+    return *(const double *)((const char *)r + columns[c].offset);
+}
+
+static double shown(const struct bench_result *r, size_t c)
+{
+    return raw(r, c) * columns[c].scale;
+}
+
+static const struct bench_result *find(const struct report *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_rows; i++) {
+        if (strcmp(r->rows[i].name, name) == 0)
+            return &r->rows[i];
+    }
+    return NULL;
+}
+
+static const char *STORE = "oomkit-store";
+
+/* "4.5x", "store 0" (a ratio against zero has no number) or "-". */
+static void ratio_text(double peer, double store, char *buf, size_t cap)
+{
+    if (isnan(peer) || isnan(store))
+        snprintf(buf, cap, "-");
+    else if (store > 0)
+        snprintf(buf, cap, peer / store >= 0.95 ? "%.1fx" : "%.2fx", peer / store);
+    else
+        snprintf(buf, cap, peer > 0 ? "store 0" : "both 0");
+}
+
+static void value_text(const struct bench_result *row, size_t c, char *buf, size_t cap)
+{
+    double v = shown(row, c);
+    if (isnan(v))
+        snprintf(buf, cap, "-");
+    else
+        snprintf(buf, cap, "%.*f", columns[c].decimals, v);
+}
+
+static void describe_input(const struct report *r, FILE *out, const char *pre)
+{
+    const struct wl_workload *w = r->w;
+    const struct wl_object *big = &w->objects[w->biggest_ns_obj];
+    fprintf(out, "%s%zu entries, %zu objects, %zu namespaces, %zu distinct keys (%s)\n", pre,
+            w->n_entries, w->n_objects, w->n_namespaces, w->n_keys, r->source);
+    fprintf(out,
+            "%s%zu hit and %zu miss lookups in random order, %zu objects deleted, namespace "
+            "'%s' (%" PRIu64 " objects) listed, %u reconcile cycles after one warm-up\n",
+            pre, r->lookups, r->lookups, r->deletes, big->ns, w->biggest_ns_objects, r->cycles);
+    fprintf(out, "%smemory probe: %s\n", pre, oomkit__bench_probe_kind());
+}
+
+void report_table(const struct report *r, FILE *out)
+{
+    char cell[64];
+    fprintf(out, "oomkit bench store: ");
+    describe_input(r, out, "");
+    fprintf(out, "\n%-22s", "structure");
+    for (size_t c = 0; c < N_COLUMNS; c++)
+        fprintf(out, " %*s", widths[c], columns[c].head);
+    fprintf(out, "\n");
+    for (size_t i = 0; i < r->n_rows; i++) {
+        fprintf(out, "%-22s", r->rows[i].name);
+        for (size_t c = 0; c < N_COLUMNS; c++) {
+            value_text(&r->rows[i], c, cell, sizeof(cell));
+            fprintf(out, " %*s", widths[c], cell);
+        }
+        fprintf(out, "\n");
+    }
+    const struct bench_result *store = find(r, STORE);
+    if (store != NULL && r->n_rows > 1) {
+        fprintf(out, "\nratio peer / oomkit-store (above 1: the store needs less):\n");
+        for (size_t i = 0; i < r->n_rows; i++) {
+            if (&r->rows[i] == store)
+                continue;
+            fprintf(out, "%-22s", r->rows[i].name);
+            for (size_t c = 0; c < N_COLUMNS; c++) {
+                ratio_text(raw(&r->rows[i], c), raw(store, c), cell, sizeof(cell));
+                fprintf(out, " %*s", widths[c], cell);
+            }
+            fprintf(out, "\n");
+        }
+    }
+    if (store != NULL && store->self_bytes > 0)
+        fprintf(out, "\noomkit-store's own accounting (stats.bytes_total): %.1f B/entry\n",
+                (double)store->self_bytes / (double)r->w->n_entries);
+    for (size_t i = 0; i < r->n_notes; i++)
+        fprintf(out, "%s%s\n", i == 0 ? "\nother peers:\n" : "", r->notes[i]);
+}
+
+static void md_header(FILE *out)
+{
+    fprintf(out, "| structure |");
+    for (size_t c = 0; c < N_COLUMNS; c++)
+        fprintf(out, " %s |", columns[c].md);
+    fprintf(out, "\n|---|");
+    for (size_t c = 0; c < N_COLUMNS; c++)
+        fprintf(out, "---:|");
+    fprintf(out, "\n");
+}
+
+/* The C peers the hit-speed target names (merged peers are other
+ * languages). */
+static int is_c_peer(const struct bench_result *row)
+{
+    return !row->merged && strcmp(row->name, STORE) != 0;
+}
+
+static void md_targets(const struct report *r, FILE *out)
+{
+    const struct bench_result *store = find(r, STORE);
+    const struct bench_result *nested = find(r, "glib-nested");
+    if (store == NULL)
+        return;
+    fprintf(out, "\n| target | measured | met |\n|---|---|---|\n");
+    fprintf(out, "| store bytes per entry ≤ 22 | %.1f | %s |\n", store->bytes_per_entry,
+            store->bytes_per_entry <= 22 ? "yes" : "**no**");
+    if (nested != NULL) {
+        double ratio = nested->bytes_per_entry / store->bytes_per_entry;
+        fprintf(out, "| ≥ 4x less memory than glib-nested | %.2fx (%.1f vs %.1f B/entry) | %s |\n",
+                ratio, nested->bytes_per_entry, store->bytes_per_entry,
+                ratio >= 4 ? "yes" : "**no**");
+    }
+    const struct bench_result *fastest = NULL;
+    int less_memory = 1;
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const struct bench_result *row = &r->rows[i];
+        if (!is_c_peer(row))
+            continue;
+        if (fastest == NULL || row->hit_ns < fastest->hit_ns)
+            fastest = row;
+        less_memory &= store->bytes_per_entry < row->bytes_per_entry;
+    }
+    if (fastest != NULL) {
+        fprintf(out, "| less memory than every C peer | %s | %s |\n",
+                less_memory ? "every C peer holds more" : "a C peer holds less",
+                less_memory ? "yes" : "**no**");
+        fprintf(out,
+                "| random hit faster than every C peer | store %.0f ns, fastest C peer %.0f ns "
+                "(%s) | %s |\n",
+                store->hit_ns, fastest->hit_ns, fastest->name,
+                store->hit_ns < fastest->hit_ns ? "yes" : "**no**");
+    }
+    fprintf(out, "| allocations per entry ≤ 0.2 | %.4f | %s |\n", store->allocs_per_entry,
+            store->allocs_per_entry <= 0.2 ? "yes" : "**no**");
+    fprintf(out, "| 0 allocations per reconcile cycle (steady state) | %.1f | %s |\n",
+            store->reconcile_allocs_per_cycle,
+            store->reconcile_allocs_per_cycle == 0 ? "yes" : "**no**");
+}
+
+void report_markdown(const struct report *r, FILE *out)
+{
+    char cell[64];
+    describe_input(r, out, "- ");
+    fprintf(out, "\n");
+    md_header(out);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        fprintf(out, "| %s%s |", r->rows[i].name, r->rows[i].merged ? " †" : "");
+        for (size_t c = 0; c < N_COLUMNS; c++) {
+            value_text(&r->rows[i], c, cell, sizeof(cell));
+            fprintf(out, " %s |", cell);
+        }
+        fprintf(out, "\n");
+    }
+    const struct bench_result *store = find(r, STORE);
+    if (store != NULL && r->n_rows > 1) {
+        fprintf(out, "\nRatio peer / oomkit-store (above 1: the store needs less):\n\n");
+        md_header(out);
+        for (size_t i = 0; i < r->n_rows; i++) {
+            if (&r->rows[i] == store)
+                continue;
+            fprintf(out, "| %s |", r->rows[i].name);
+            for (size_t c = 0; c < N_COLUMNS; c++) {
+                ratio_text(raw(&r->rows[i], c), raw(store, c), cell, sizeof(cell));
+                fprintf(out, " %s |", cell);
+            }
+            fprintf(out, "\n");
+        }
+    }
+    int any_merged = 0;
+    for (size_t i = 0; i < r->n_rows; i++)
+        any_merged |= r->rows[i].merged;
+    if (any_merged)
+        fprintf(out, "\n† measured by its own program (bench/peers/) on the same file and merged "
+                     "in; its allocation counts come from its own runtime.\n");
+    if (store != NULL && store->self_bytes > 0)
+        fprintf(out, "\nThe store's own accounting (`stats.bytes_total`) says %.1f B/entry.\n",
+                (double)store->self_bytes / (double)r->w->n_entries);
+    md_targets(r, out);
+    for (size_t i = 0; i < r->n_notes; i++)
+        fprintf(out, "%s- %s\n", i == 0 ? "\nOther peers (bench/peers/):\n\n" : "", r->notes[i]);
+}
+
+static json_object *jnum(double v, int decimals)
+{
+    if (isnan(v))
+        return NULL; /* null: the peer did not report it */
+    char text[64];
+    snprintf(text, sizeof(text), "%.*f", decimals, v);
+    return json_object_new_double_s(v, text);
+}
+
+void report_json(const struct report *r, FILE *out)
+{
+    json_object *root = json_object_new_object();
+    json_object_object_add(root, "entries", json_object_new_int64((int64_t)r->w->n_entries));
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < r->n_rows; i++) {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(r->rows[i].name));
+        for (size_t c = 0; c < N_COLUMNS; c++)
+            json_object_object_add(o, columns[c].json,
+                                   jnum(raw(&r->rows[i], c), columns[c].json_decimals));
+        json_object_array_add(arr, o);
+    }
+    json_object_object_add(root, "structures", arr);
+    int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
+    fprintf(out, "%s\n", json_object_to_json_string_ext(root, flags));
+    json_object_put(root);
+}
+
+/* A merged line that is not a row, as "name: key=value, ...". */
+static char *note_of(json_object *line)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return NULL;
+    json_object *name;
+    fprintf(f, "%s:", json_object_object_get_ex(line, "name", &name)
+                          ? json_object_get_string(name)
+                          : "(unnamed)");
+    json_object_object_foreach(line, key, val)
+    {
+        if (strcmp(key, "name") == 0)
+            continue;
+        fprintf(f, " %s=%s", key, json_object_get_string(val));
+    }
+    fclose(f);
+    return text;
+}
+
+int report_merge_file(struct report *r, const char *path, char *err, size_t err_cap)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, err_cap, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t got;
+    int rc = 0;
+    for (size_t lineno = 1; (got = getline(&line, &cap, f)) > 0; lineno++) {
+        if (got <= 1)
+            continue;
+        json_object *j = json_tokener_parse(line);
+        json_object *name, *v;
+        if (j == NULL || !json_object_is_type(j, json_type_object) ||
+            !json_object_object_get_ex(j, "name", &name)) {
+            snprintf(err, err_cap, "%s:%zu: not a JSON object with a name", path, lineno);
+            json_object_put(j);
+            rc = -1;
+            break;
+        }
+        if (json_object_object_get_ex(j, "bytes_per_entry", &v) && r->n_rows < REPORT_MAX_ROWS) {
+            struct bench_result *row = &r->rows[r->n_rows++];
+            memset(row, 0, sizeof(*row));
+            snprintf(row->name, sizeof(row->name), "%s", json_object_get_string(name));
+            row->merged = 1;
+            for (size_t c = 0; c < N_COLUMNS; c++) {
+                double *slot = (double *)((char *)row + columns[c].offset);
+                *slot = json_object_object_get_ex(j, columns[c].json, &v) &&
+                                (json_object_is_type(v, json_type_double) ||
+                                 json_object_is_type(v, json_type_int))
+                            ? json_object_get_double(v)
+                            : NAN;
+            }
+        } else if (r->n_notes < REPORT_MAX_NOTES) {
+            r->notes[r->n_notes] = note_of(j);
+            if (r->notes[r->n_notes] != NULL)
+                r->n_notes++;
+        }
+        json_object_put(j);
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+void report_free(struct report *r)
+{
+    for (size_t i = 0; i < r->n_notes; i++)
+        free(r->notes[i]);
+    r->n_notes = 0;
+}

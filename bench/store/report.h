@@ -1,0 +1,37 @@
+/* Output of the store benchmark: a text table with ratios against the
+ * store, a Markdown section with the targets for docs/benchmarks.md, and
+ * the JSON object of DESIGN.md section 5. Figures of peers measured by other
+ * programs (bench/peers/run.sh prints one JSON line per structure) can be
+ * merged in, so one table compares everything run on the same input. */
+#ifndef OOMKIT_BENCH_STORE_REPORT_H
+#define OOMKIT_BENCH_STORE_REPORT_H
+
+#include "bench/store/harness.h"
+
+#include <stdio.h>
+
+#define REPORT_MAX_ROWS 32
+#define REPORT_MAX_NOTES 32
+
+struct report {
+    const struct wl_workload *w;
+    const char *source;         /* where the workload came from */
+    unsigned cycles;
+    size_t lookups, deletes;
+    struct bench_result rows[REPORT_MAX_ROWS];
+    size_t n_rows;
+    char *notes[REPORT_MAX_NOTES]; /* merged lines that are not rows, as text */
+    size_t n_notes;
+};
+
+/* Reads JSON lines from path: lines with bytes_per_entry become rows, the
+ * others (not built, failed, concurrent figures) notes. 0, or -1 with a
+ * one-line reason in err. */
+int report_merge_file(struct report *r, const char *path, char *err, size_t err_cap);
+
+void report_table(const struct report *r, FILE *out);
+void report_markdown(const struct report *r, FILE *out);
+void report_json(const struct report *r, FILE *out);
+void report_free(struct report *r);
+
+#endif
