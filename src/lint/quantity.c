@@ -342,12 +342,21 @@ int oomkit__lint_decimal_parse(const char *s, size_t n, struct oomkit__lint_rati
 
 char *oomkit__lint_format_bytes(uint64_t bytes, char *buf, size_t size)
 {
-    static const char *units[] = { "Ei", "Pi", "Ti", "Gi", "Mi", "Ki" };
-    for (int u = 0; u < 6; u++) {
-        int shift = (6 - u) * 10;
-        uint64_t unit = (uint64_t)1 << shift;
-        if (bytes != 0 && bytes % unit == 0) {
-            snprintf(buf, size, "%" PRIu64 "%s", bytes >> shift, units[u]);
+    /* Prefer binary units from Mi up, then decimal units from M up (so
+     * 2e9 reads "2G", not "1953125Ki"), then Ki or k, then bytes. */
+    static const struct {
+        uint64_t unit;
+        const char *name;
+    } units[] = {
+        { (uint64_t)1 << 60, "Ei" }, { (uint64_t)1 << 50, "Pi" }, { (uint64_t)1 << 40, "Ti" },
+        { (uint64_t)1 << 30, "Gi" }, { (uint64_t)1 << 20, "Mi" },
+        { 1000000000000000000ull, "E" }, { 1000000000000000ull, "P" },
+        { 1000000000000ull, "T" }, { 1000000000ull, "G" }, { 1000000ull, "M" },
+        { 1024, "Ki" }, { 1000, "k" },
+    };
+    for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+        if (bytes != 0 && bytes % units[u].unit == 0) {
+            snprintf(buf, size, "%" PRIu64 "%s", bytes / units[u].unit, units[u].name);
             return buf;
         }
     }

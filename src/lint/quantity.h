@@ -44,8 +44,9 @@ int oomkit__lint_prof_bytes_parse(const char *s, size_t len, uint64_t *bytes_out
  * Thread safety: reentrant. */
 int oomkit__lint_decimal_parse(const char *s, size_t len, struct oomkit__lint_ratio *out);
 
-/* Writes bytes as the shortest exact Kubernetes quantity: "2Gi", "1536Mi",
- * "1000" (bytes when no binary unit divides evenly). Returns buf.
+/* Writes bytes as an exact Kubernetes quantity that reads well: binary
+ * units from Mi up ("2Gi", "1536Mi"), then decimal from M up ("2G"), then
+ * Ki, k, or plain bytes. Returns buf.
  * Thread safety: reentrant. */
 char *oomkit__lint_format_bytes(uint64_t bytes, char *buf, size_t size);
 

@@ -215,6 +215,7 @@ static void check_ratio(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_
     const struct oomkit__lint_ratio ratio = ctx->cfg->rule[OOMKIT__RULE_RATIO].param;
     uint64_t req = c->request.bytes, lim = c->limit.bytes;
     char bl[32], br[32], bx[32], by[32], fix[256];
+    (void)bl;
     if (lim < req) {
         snprintf(fix, sizeof(fix), "raise resources.limits.memory to at least %s",
                  q(req, br, sizeof(br)));
@@ -235,18 +236,20 @@ static void check_ratio(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_
                                            true, bx, sizeof(bx)),
              oomkit__lint_format_bytes_mib(oomkit__lint_scale_floor(req, ratio, 1), false, by,
                                            sizeof(by)));
-    if (req == 0)
+    oomkit_str ls = oomkit__ynode_str(c->limit.node), qs = oomkit__ynode_str(c->request.node);
+    int ln = (int)(ls.len > 40 ? 40 : ls.len), qn = (int)(qs.len > 40 ? 40 : qs.len);
+    if (req == 0) {
         oomkit__lint_emit(ctx, c, OOMKIT__RULE_RATIO, c->limit.node, fix,
-                          "memory request is 0 while the limit is %s (allowed: limit at most "
+                          "memory request is 0 while the limit is %.*s (allowed: limit at most "
                           "%sx the request)",
-                          q(lim, bl, sizeof(bl)), want);
-    else
-        oomkit__lint_emit(ctx, c, OOMKIT__RULE_RATIO, c->limit.node, fix,
-                          "memory limit %s is %sx the request %s (allowed: at most %sx)",
-                          q(lim, bl, sizeof(bl)),
-                          oomkit__lint_format_ratio((struct oomkit__lint_ratio){ lim, req }, rs,
-                                                    sizeof(rs)),
-                          q(req, br, sizeof(br)), want);
+                          ln, ls.ptr, want);
+        return;
+    }
+    /* Two decimals can round 1.300000001 down to the bound itself. */
+    oomkit__lint_format_ratio((struct oomkit__lint_ratio){ lim, req }, rs, sizeof(rs));
+    oomkit__lint_emit(ctx, c, OOMKIT__RULE_RATIO, c->limit.node, fix,
+                      "memory limit %.*s is %s%sx the request %.*s (allowed: at most %sx)", ln,
+                      ls.ptr, strcmp(rs, want) == 0 ? "just over " : "", rs, qn, qs.ptr, want);
 }
 
 /* ---- go-memlimit ------------------------------------------------------- */
