@@ -133,7 +133,7 @@ void oomkit__nslist_reset_all(oomkit__atoms *ns)
 }
 
 int oomkit__nslist_shrink(oomkit__atoms *ns, oomkit__handles *h, oomkit__smem *m,
-                          uint32_t *next_ns)
+                          uint64_t budget_bytes, uint32_t *next_ns)
 {
     for (uint32_t n = *next_ns; n < ns->count; n++) {
         oomkit__nslist *l = oomkit__nslist_get(ns, n);
@@ -150,6 +150,9 @@ int oomkit__nslist_shrink(oomkit__atoms *ns, oomkit__handles *h, oomkit__smem *m
             publish(ns, n, NULL, l, m);
             continue;
         }
+        if (budget_bytes != 0 &&
+            oomkit__smem_total(m) + oomkit__alloc_footprint(list_bytes(want)) > budget_bytes)
+            continue;
         oomkit__nslist *c = copy_list(l, want, h, m);
         if (c == NULL)
             return -ENOMEM;

@@ -701,20 +701,33 @@ static oomkit__slab_page *page_of(oomkit__slab_page **pages, size_t n, const voi
 
 #define SPARSE_FLAG (1ull << 63)
 
-/* Moves the blocks of pages less than half full into fresh pages and frees
- * the old pages. */
-static int compact_slab(oomkit_store *s)
+static int cmp_live(const void *a, const void *b)
+{
+    uint64_t x = (*(oomkit__slab_page *const *)a)->live_bytes;
+    uint64_t y = (*(oomkit__slab_page *const *)b)->live_bytes;
+    return x < y ? -1 : x > y;
+}
+
+/* One round of slab compaction: moves the blocks of pages less than half
+ * full into other pages and retires the emptied pages. Under a budget it
+ * moves only what the budget leaves room for, emptiest pages first, so a
+ * store at its budget still makes progress round by round. *freed_pages
+ * gets the number of pages retired. 0 or -ENOMEM (content unchanged). */
+static int compact_slab_round(oomkit_store *s, size_t *freed_pages)
 {
     oomkit__slab *sl = &s->slab;
     size_t n = sl->npages;
+    *freed_pages = 0;
     if (n == 0)
         return 0;
-    size_t arr_bytes = n * sizeof(void *);
-    if (!fits(s, oomkit__alloc_footprint(arr_bytes)))
-        return -E2BIG;
+    size_t arr_bytes = 2 * n * sizeof(void *);
+    size_t arr_fp = oomkit__alloc_footprint(arr_bytes);
+    if (!fits(s, arr_fp))
+        return 0;
     oomkit__slab_page **pages = oomkit__smem_alloc(&s->m, SM_TABLES, arr_bytes);
     if (pages == NULL)
         return -ENOMEM;
+    oomkit__slab_page **cand = pages + n;
     size_t i = 0;
     for (oomkit__slab_page *p = sl->pages; p != NULL; p = p->next) {
         p->live_bytes = 0;
@@ -724,58 +737,62 @@ static int compact_slab(oomkit_store *s)
     uint32_t bound = s->h.next_fresh;
     for (uint32_t id = 0; id < bound; id++) {
         oomkit__blk *b = oomkit__handles_block(&s->h, id);
-        if (b == NULL)
-            continue;
-        oomkit__slab_page *pg = page_of(pages, n, b);
+        oomkit__slab_page *pg = b ? page_of(pages, n, b) : NULL;
         if (pg != NULL)
             pg->live_bytes += oomkit__blk_size(b);
     }
-    uint64_t move_bytes = 0;
+    size_t ncand = 0;
+    for (i = 0; i < n; i++)
+        if (pages[i]->live_bytes * 2 < SLAB_PAGE_BYTES)
+            cand[ncand++] = pages[i];
+    qsort(cand, ncand, sizeof(*cand), cmp_live);
+    /* Room the budget leaves for fresh pages, in bytes of blocks. */
+    uint64_t room = UINT64_MAX;
+    if (s->budget_bytes != 0) {
+        uint64_t total = oomkit__smem_total(&s->m);
+        uint64_t spare = s->budget_bytes > total ? s->budget_bytes - total : 0;
+        room = spare / oomkit__alloc_footprint(SLAB_PAGE_BYTES) * (SLAB_PAGE_BYTES - 4096);
+    }
+    uint64_t move = 0;
     size_t nsparse = 0;
-    for (i = 0; i < n; i++) {
-        if (pages[i]->live_bytes * 2 < SLAB_PAGE_BYTES) {
-            move_bytes += pages[i]->live_bytes;
-            pages[i]->live_bytes |= SPARSE_FLAG;
-            nsparse++;
-        }
+    for (i = 0; i < ncand && move + cand[i]->live_bytes <= room; i++) {
+        move += cand[i]->live_bytes;
+        cand[i]->live_bytes |= SPARSE_FLAG;
+        nsparse++;
     }
     int r = 0;
-    size_t new_pages = (size_t)(move_bytes / (SLAB_PAGE_BYTES - 4096)) + 1;
-    if (nsparse == 0 || !fits(s, new_pages * oomkit__alloc_footprint(SLAB_PAGE_BYTES))) {
-        r = nsparse == 0 ? 0 : -E2BIG;
+    if (nsparse == 0)
         goto out;
-    }
-    /* Forget free space in sparse pages; keep the rest. */
-    void *keep[SLAB_CLASSES + 1];
-    for (size_t c = 0; c <= SLAB_CLASSES; c++) {
-        keep[c] = sl->free[c];
-    }
-    oomkit__slab_page *bump_pg = sl->pos ? page_of(pages, n, sl->pos - 1) : NULL;
-    int keep_bump = bump_pg != NULL && !(bump_pg->live_bytes & SPARSE_FLAG);
-    char *bpos = sl->pos, *bend = sl->end;
-    oomkit__slab_forget_free(sl);
-    if (keep_bump) {
-        sl->pos = bpos;
-        sl->end = bend;
-    }
-    for (size_t c = 0; c <= SLAB_CLASSES; c++) {
-        for (void *b = keep[c]; b != NULL;) {
-            void *next = *(void **)b;
-            oomkit__slab_page *pg = page_of(pages, n, b);
-            if (pg == NULL || !(pg->live_bytes & SPARSE_FLAG))
-                oomkit__slab_free(sl, &s->m, b, c * 8);
-            b = next;
+    /* Forget free space inside the pages being emptied; keep the rest. */
+    {
+        void *keep[SLAB_CLASSES + 1];
+        memcpy(keep, sl->free, sizeof(keep));
+        oomkit__slab_page *bump_pg = sl->pos ? page_of(pages, n, sl->pos - 1) : NULL;
+        int keep_bump = bump_pg != NULL && !(bump_pg->live_bytes & SPARSE_FLAG);
+        char *bpos = sl->pos, *bend = sl->end;
+        oomkit__slab_forget_free(sl);
+        if (keep_bump) {
+            sl->pos = bpos;
+            sl->end = bend;
+        }
+        for (size_t c = 0; c <= SLAB_CLASSES; c++) {
+            for (void *b = keep[c]; b != NULL;) {
+                void *next = *(void **)b;
+                oomkit__slab_page *pg = page_of(pages, n, b);
+                if (pg == NULL || !(pg->live_bytes & SPARSE_FLAG))
+                    oomkit__slab_free(sl, &s->m, b, c * 8);
+                b = next;
+            }
         }
     }
-    /* Relocate. */
-    for (uint32_t id = 0; id < bound && r == 0; id++) {
+    for (uint32_t id = 0; id < bound; id++) {
         oomkit__blk *b = oomkit__handles_block(&s->h, id);
-        if (b == NULL)
-            continue;
-        oomkit__slab_page *pg = page_of(pages, n, b);
+        oomkit__slab_page *pg = b ? page_of(pages, n, b) : NULL;
         if (pg == NULL || !(pg->live_bytes & SPARSE_FLAG))
             continue;
         size_t sz = oomkit__blk_size(b);
+        if (!fits(s, oomkit__slab_need(sl, sz)))
+            break;
         oomkit__blk *nb = block_alloc(s, sz);
         if (nb == NULL) {
             r = -ENOMEM;
@@ -786,8 +803,9 @@ static int compact_slab(oomkit_store *s)
         oomkit__objtab_replace(&s->ot, oomkit__objtab_slot_of(&s->ot, b), nb);
         pg->live_bytes -= sz;
     }
-    /* Retire the sparse pages that no live block uses any more (all of them
-     * unless an allocation failed midway). */
+    /* Retire the chosen pages no live block uses any more (all of them
+     * unless an allocation failed or the budget ran out midway; the free
+     * space of the others is found again by the next compact). */
     oomkit__slab_page **link = &sl->pages;
     while (*link != NULL) {
         oomkit__slab_page *p = *link;
@@ -796,15 +814,15 @@ static int compact_slab(oomkit_store *s)
             sl->npages--;
             ensure_room(s, 1);
             oomkit__smem_retire_page(&s->m, p, SLAB_PAGE_BYTES);
+            (*freed_pages)++;
         } else {
-            p->live_bytes = 0;
             link = &p->next;
         }
     }
     oomkit__smem_add(&s->m.resizes, 1);
 out:
-    for (i = 0; i < n; i++)
-        pages[i]->live_bytes &= ~SPARSE_FLAG;
+    for (oomkit__slab_page *p = sl->pages; p != NULL; p = p->next)
+        p->live_bytes = 0;
     oomkit__smem_free(&s->m, SM_TABLES, pages, arr_bytes);
     return r;
 }
@@ -817,33 +835,33 @@ int oomkit_store_compact(oomkit_store *s)
     if (r != 0)
         return r;
     flush(s);
-    int first = 0;
     ensure_room(s, 1);
     uint64_t slots = oomkit__objtab_slots(&s->ot);
     uint64_t want = 16;
     while (s->ot.live * 10 > want * 7)
         want *= 2;
-    if (want < slots || s->ot.tomb != 0) {
-        if (fits(s, oomkit__alloc_footprint(sizeof(oomkit__objtab_arr) + want * 8)))
-            first = oomkit__objtab_shrink(&s->ot, &s->m);
-        else
-            first = -E2BIG;
-    }
+    if ((want < slots || s->ot.tomb != 0) &&
+        fits(s, oomkit__alloc_footprint(sizeof(oomkit__objtab_arr) + want * 8)))
+        r = oomkit__objtab_shrink(&s->ot, &s->m);
     uint32_t next_ns = 0;
     while (r == 0) {
-        r = oomkit__nslist_shrink(&s->ns, &s->h, &s->m, &next_ns);
-        if (r == 1) {
-            flush(s);
-            r = 0;
-        } else {
+        r = oomkit__nslist_shrink(&s->ns, &s->h, &s->m, s->budget_bytes, &next_ns);
+        if (r != 1)
             break;
-        }
+        flush(s);
+        r = 0;
     }
-    if (r == 0)
-        r = compact_slab(s);
-    flush(s);
+    /* Each round frees the pages it emptied before the next one starts, so
+     * a store near its budget still shrinks. */
+    for (int round = 0; r == 0 && round < 16; round++) {
+        size_t freed = 0;
+        r = compact_slab_round(s, &freed);
+        flush(s);
+        if (freed == 0)
+            break;
+    }
     pthread_mutex_unlock(&s->lock);
-    return first ? first : r;
+    return r;
 }
 
 /* ---- reads ------------------------------------------------------------------ */

@@ -1,0 +1,220 @@
+/* Failure paths of the store: an allocator that fails the Nth allocation,
+ * for every N over a small workload (each failing call returns -ENOMEM, the
+ * content equals the model, the store keeps working), and the memory budget
+ * (-E2BIG leaves the store unchanged and usable; bytes_total never passes
+ * the budget). */
+#include "store_gen.h"
+#include "store_model.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+static long alloc_count, fail_at;
+static int failed;
+
+static void *f_malloc(size_t n, void *c)
+{
+    (void)c;
+    if (++alloc_count == fail_at) {
+        failed = 1;
+        return NULL;
+    }
+    return malloc(n);
+}
+static void *f_realloc(void *p, size_t n, void *c)
+{
+    (void)c;
+    if (++alloc_count == fail_at) {
+        failed = 1;
+        return NULL;
+    }
+    return realloc(p, n);
+}
+static void f_free(void *p, void *c)
+{
+    (void)c;
+    free(p);
+}
+
+/* Checks one call's result against the model's expectation: either what
+ * the model says or -ENOMEM when this call hit the failing allocation. */
+static int outcome(int got, int want)
+{
+    if (got == -ENOMEM) {
+        assert_true(failed);
+        failed = 0;
+        return 0;
+    }
+    assert_int_equal(got, want);
+    return 1;
+}
+
+static void check(const oomkit_store *s, model *m, long n)
+{
+    const char *why = model_compare(s, m);
+    if (why != NULL)
+        fail_msg("fail_at %ld: %s", n, why);
+}
+
+/* One run of the workload; returns 1 if the failing allocation happened. */
+static int run_workload(long n)
+{
+    static gen_pool g;
+    static model m;
+    gen_init(&g);
+    memset(&m, 0, sizeof(m));
+    alloc_count = 0;
+    fail_at = n;
+    failed = 0;
+    oomkit_store *s = NULL;
+    int r = oomkit_store_open(NULL, &s);
+    if (r != 0) {
+        assert_int_equal(r, -ENOMEM);
+        assert_true(failed);
+        fail_at = 0;
+        assert_int_equal(oomkit_store_open(NULL, &s), 0);
+    }
+    rng rg = { 77 };
+    for (int i = 0; i < 900; i++) {
+        uint32_t op = rng_below(&rg, 100);
+        oomkit_str ns = gen_ns(&g, rng_below(&rg, GEN_NS));
+        oomkit_str name = gen_name(&g, rng_below(&rg, i < 600 ? 60 : 12));
+        oomkit_str key = gen_key(&g, rng_below(&rg, 12));
+        int64_t v = (int64_t)rng_next(&rg), got, want;
+        if (op < 60) {
+            if (outcome(oomkit_store_put(s, ns, name, key, v), 0))
+                m_put(&m, ns, name, key, v);
+            else
+                check(s, &m, n);
+        } else if (op < 70) {
+            int rm = m_get(&m, ns, name, key, &want);
+            assert_int_equal(oomkit_store_get(s, ns, name, key, &got), rm);
+        } else if (op < 82) {
+            mobj *o = m_obj(&m, ns, name, 0);
+            int want_rc = (o && m_field(o, key) >= 0) ? 0 : -ENOENT;
+            if (outcome(oomkit_store_del(s, ns, name, key), want_rc))
+                m_del(&m, ns, name, key);
+            else
+                check(s, &m, n);
+        } else if (op < 88) {
+            int want_rc = m_obj(&m, ns, name, 0) ? 0 : -ENOENT;
+            assert_int_equal(oomkit_store_del_object(s, ns, name), want_rc);
+            m_del_object(&m, ns, name);
+        } else if (op < 96) {
+            oomkit_store_obj h;
+            uint32_t kid;
+            if (!outcome(oomkit_store_object(s, ns, name, 1, &h), 0)) {
+                check(s, &m, n);
+                continue;
+            }
+            m_obj(&m, ns, name, 1);
+            if (!outcome(oomkit_store_key(s, key, 1, &kid), 0)) {
+                check(s, &m, n);
+                continue;
+            }
+            if (outcome(oomkit_store_obj_put(s, h, kid, v), 0))
+                m_put(&m, ns, name, key, v);
+            else
+                check(s, &m, n);
+        } else if (op < 98) {
+            outcome(oomkit_store_compact(s), 0);
+            check(s, &m, n);
+        } else {
+            assert_int_equal(oomkit_store_clear(s), 0);
+            m_clear(&m);
+        }
+    }
+    check(s, &m, n);
+    int hit = alloc_count >= n;
+    /* The store keeps working after the failure. */
+    fail_at = 0;
+    assert_int_equal(oomkit_store_put(s, OOMKIT_STR("after"), OOMKIT_STR("x"), OOMKIT_STR("k"), 1),
+                     0);
+    m_put(&m, OOMKIT_STR("after"), OOMKIT_STR("x"), OOMKIT_STR("k"), 1);
+    assert_int_equal(oomkit_store_compact(s), 0);
+    check(s, &m, n);
+    oomkit_store_close(s);
+    m_clear(&m);
+    return hit;
+}
+
+static void test_fail_every_allocation(void **st)
+{
+    (void)st;
+    oomkit_allocator a = { f_malloc, f_realloc, f_free, NULL };
+    oomkit_set_allocator(&a);
+    long n = 1;
+    while (run_workload(n))
+        n++;
+    oomkit_set_allocator(NULL);
+    print_message("failed each of %ld allocations in turn\n", n - 1);
+    assert_true(n > 50);
+}
+
+static void test_budget(void **st)
+{
+    (void)st;
+    oomkit_store *s;
+    oomkit_store_options tiny = { 1024, 0 };
+    assert_int_equal(oomkit_store_open(&tiny, &s), -E2BIG);
+    oomkit_store_options o = { 300 * 1024, 0 };
+    assert_int_equal(oomkit_store_open(&o, &s), 0);
+    static model m;
+    memset(&m, 0, sizeof(m));
+    char nb[48], kb[16];
+    int refused = 0, i;
+    oomkit_store_stats stt;
+    for (i = 0; i < 100000 && refused < 20; i++) {
+        oomkit_str name = { nb, (size_t)snprintf(nb, sizeof(nb), "deployment-%d-7c5ddbdf54", i / 5) };
+        oomkit_str key = { kb, (size_t)snprintf(kb, sizeof(kb), "key%d", i % 7) };
+        oomkit_str ns = i % 3 ? OOMKIT_STR("prod") : OOMKIT_STR("dev");
+        int r = oomkit_store_put(s, ns, name, key, i);
+        if (r == 0) {
+            m_put(&m, ns, name, key, i);
+        } else {
+            assert_int_equal(r, -E2BIG);
+            refused++;
+            const char *why = model_compare(s, &m);
+            if (why != NULL)
+                fail_msg("after -E2BIG: %s", why);
+        }
+        assert_int_equal(oomkit_store_stats_get(s, &stt), 0);
+        assert_true(stt.bytes_total <= o.budget_bytes);
+        assert_int_equal(stt.budget_bytes, o.budget_bytes);
+    }
+    assert_int_equal(refused, 20);
+    assert_true(stt.objects > 500);
+    /* Updates of existing fields never need memory. */
+    assert_int_equal(oomkit_store_put(s, OOMKIT_STR("prod"), OOMKIT_STR("deployment-1-7c5ddbdf54"),
+                                      OOMKIT_STR("key1"), -1), 0);
+    m_put(&m, OOMKIT_STR("prod"), OOMKIT_STR("deployment-1-7c5ddbdf54"), OOMKIT_STR("key1"), -1);
+    /* Make room, and the store takes writes again. */
+    for (int j = 0; j < i / 5; j += 2) {
+        oomkit_str name = { nb, (size_t)snprintf(nb, sizeof(nb), "deployment-%d-7c5ddbdf54", j) };
+        oomkit_store_del_object(s, OOMKIT_STR("prod"), name);
+        oomkit_store_del_object(s, OOMKIT_STR("dev"), name);
+        m_del_object(&m, OOMKIT_STR("prod"), name);
+        m_del_object(&m, OOMKIT_STR("dev"), name);
+    }
+    assert_int_equal(oomkit_store_compact(s), 0);
+    assert_int_equal(oomkit_store_put(s, OOMKIT_STR("new"), OOMKIT_STR("o"), OOMKIT_STR("k"), 1), 0);
+    m_put(&m, OOMKIT_STR("new"), OOMKIT_STR("o"), OOMKIT_STR("k"), 1);
+    const char *why = model_compare(s, &m);
+    if (why != NULL)
+        fail_msg("after making room: %s", why);
+    assert_int_equal(oomkit_store_stats_get(s, &stt), 0);
+    assert_true(stt.bytes_total <= o.budget_bytes);
+    oomkit_store_close(s);
+    m_clear(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fail_every_allocation),
+        cmocka_unit_test(test_budget),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
