@@ -182,7 +182,8 @@ typedef struct oomkit_mem_smaps_fields {
 } oomkit_mem_smaps_fields;
 
 /* Reads /proc/PID/smaps_rollup (kernel 4.14+). -ENOENT if the kernel has
- * none. Thread safety: one thread per ctx. */
+ * none. A zombie or kernel thread (no address space) gives 0 with every
+ * field absent. Thread safety: one thread per ctx. */
 int oomkit_mem_smaps_rollup_read(oomkit_mem_ctx *ctx, pid_t pid,
                                  oomkit_mem_smaps_fields *out);
 

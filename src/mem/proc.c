@@ -109,10 +109,15 @@ int oomkit_mem_smaps_rollup_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_smap
     if (!out)
         return -EINVAL;
     int rc = read_proc(ctx, pid, 0, "smaps_rollup", &len);
+    /* A zombie has no mm: the kernel fails the read with ESRCH although
+     * /proc/PID still exists (a kernel thread gives an empty file). Both
+     * report every field absent rather than "no such process". */
+    if (rc == -ESRCH && oomkit__mem_proc_err(ctx, pid, -ENOENT) == -ENOENT) {
+        oomkit__smaps_fields_clear(out);
+        return 0;
+    }
     if (rc < 0)
         return rc;
-    /* A zombie or kernel thread has no mm: the file is empty. Report all
-     * fields absent rather than a format error. */
     if (len == 0) {
         oomkit__smaps_fields_clear(out);
         return 0;
