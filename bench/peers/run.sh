@@ -11,7 +11,10 @@
 #     --readers CSV      reader counts of the concurrent runs (default 1,2)
 #     --writes-per-s W   writer rate of the concurrent runs (default 10000)
 #     --lookups N        random hit and miss lookups per structure (default 200000)
-#   bench/peers/run.sh   (no file: as called by `make bench`) generates the
+#   bench/peers/run.sh   (no file: as called by `make bench`) does nothing
+#                        when bench/store/run.sh exists, since that script
+#                        runs the peers on its own workload and merges them
+#                        into docs/benchmarks.md; otherwise it generates the
 #                        100k-object workload with `oomkit gen-state` when the
 #                        built oomkit has it, else says why and exits 0.
 #
@@ -33,7 +36,8 @@
 #   {"name":"go-flat","failed":"why"}          a peer that built but failed
 # Names: go-nested go-flat go-syncmap absl-flat go-syncmap-concurrent
 #   go-rwmutex-concurrent glib-rwlock-concurrent urcu-lfht-concurrent
-#   oomkit-store-concurrent. Every name appears on at least one line.
+#   oomkit-store-concurrent. Every name of the selected groups (all of them
+#   without --only) appears on at least one line.
 #
 # Exit: 0 when every peer printed its line(s) (not_built lines included),
 # 2 bad usage or unreadable TSV file, 3 when a built peer failed.
@@ -64,7 +68,11 @@ out=$(cd "$out" && pwd)
 
 if [ -z "$tsv" ]; then
   bin=${OOMKIT_BIN:-$build_dir/oomkit}
-  if [ -x "$bin" ] && "$bin" gen-state --help >/dev/null 2>&1; then
+  if [ -f "$repo/bench/store/run.sh" ]; then
+    echo "run.sh: no TSV file given; the peers run inside bench/store/run.sh" \
+         "(oomkit bench store --merge), so there is nothing to do here" >&2
+    exit 0
+  elif [ -x "$bin" ] && "$bin" gen-state --help >/dev/null 2>&1; then
     tsv=$out/state-100k.tsv
     echo "run.sh: generating $tsv with oomkit gen-state --objects 100000" >&2
     "$bin" gen-state --objects 100000 >"$tsv" || { echo "run.sh: gen-state failed" >&2; exit 3; }
