@@ -41,6 +41,7 @@ static void usage(FILE *out)
             "  --json                print one JSON object instead of the table\n"
             "  --markdown            print a Markdown section (table, ratios, targets)\n"
             "  --json-out FILE       also write the JSON object to FILE\n"
+            "  --svg FILE            also write a bar chart (bytes/entry, hit ns) to FILE\n"
             "  --merge FILE          add other peers' figures: JSON lines as printed by\n"
             "                        bench/peers/run.sh on the same workload\n"
             "  --reconcile-cycles C  clear+refill cycles to time (default 100, at least 1)\n"
@@ -121,7 +122,7 @@ static int bench_store(int argc, char **argv)
 {
     const char *tsv = NULL;
     uint64_t objects = 0, seed = 1, cycles = 100, lookups = 0;
-    const char *json_out = NULL, *merge = NULL;
+    const char *json_out = NULL, *svg_out = NULL, *merge = NULL;
     int json = 0, markdown = 0, quiet = 0, have_lookups = 0, have_objects = 0;
     int chosen[N_PEERS] = { 1, 1, 1, 1 };
     static const struct option longopts[] = {
@@ -135,6 +136,7 @@ static int bench_store(int argc, char **argv)
         { "quiet", no_argument, NULL, 'q' },
         { "markdown", no_argument, NULL, 'm' },
         { "json-out", required_argument, NULL, 'J' },
+        { "svg", required_argument, NULL, 'G' },
         { "merge", required_argument, NULL, 'M' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -170,6 +172,9 @@ static int bench_store(int argc, char **argv)
             break;
         case 'M':
             merge = optarg;
+            break;
+        case 'G':
+            svg_out = optarg;
             break;
         case 'r':
             if (parse_count("--reconcile-cycles", optarg, 1, 1000000, &cycles) != 0)
@@ -258,12 +263,16 @@ static int bench_store(int argc, char **argv)
         fprintf(stderr, "oomkit bench store: %s\n", err);
         status = OOMKIT_EXIT_USAGE;
     }
-    if (status == OOMKIT_EXIT_OK && json_out != NULL) {
-        FILE *f = fopen(json_out, "w");
+    const char *outs[2] = { json_out, svg_out };
+    void (*writers[2])(const struct report *, FILE *) = { report_json, report_svg };
+    for (int k = 0; k < 2 && status == OOMKIT_EXIT_OK; k++) {
+        if (outs[k] == NULL)
+            continue;
+        FILE *f = fopen(outs[k], "w");
         if (f != NULL)
-            report_json(&rep, f);
+            writers[k](&rep, f);
         if (f == NULL || fclose(f) != 0) {
-            fprintf(stderr, "oomkit bench store: cannot write %s: %s\n", json_out,
+            fprintf(stderr, "oomkit bench store: cannot write %s: %s\n", outs[k],
                     strerror(errno));
             status = OOMKIT_EXIT_FAIL;
         }

@@ -130,6 +130,14 @@ void report_table(const struct report *r, FILE *out)
     if (store != NULL && store->self_bytes > 0)
         fprintf(out, "\noomkit-store's own accounting (stats.bytes_total): %.1f B/entry\n",
                 (double)store->self_bytes / (double)r->w->n_entries);
+    if (r->n_concurrent > 0)
+        fprintf(out, "\nconcurrent reads, 1 writer (bench/peers):\n%-26s %7s %14s %10s %15s\n",
+                "structure", "readers", "reads/s", "writes/s", "worst write us");
+    for (size_t i = 0; i < r->n_concurrent; i++) {
+        const struct report_concurrent *c = &r->concurrent[i];
+        fprintf(out, "%-26s %7.0f %14.0f %10.0f %15.1f\n", c->name, c->readers, c->reads_per_s,
+                c->writes_per_s, c->worst_write_us);
+    }
     for (size_t i = 0; i < r->n_notes; i++)
         fprintf(out, "%s%s\n", i == 0 ? "\nother peers:\n" : "", r->notes[i]);
 }
@@ -233,6 +241,15 @@ void report_markdown(const struct report *r, FILE *out)
         fprintf(out, "\nThe store's own accounting (`stats.bytes_total`) says %.1f B/entry.\n",
                 (double)store->self_bytes / (double)r->w->n_entries);
     md_targets(r, out);
+    if (r->n_concurrent > 0)
+        fprintf(out, "\nConcurrent reads against one writer (bench/peers/, same file):\n\n"
+                     "| structure | readers | reads/s | writes/s | worst write µs |\n"
+                     "|---|---:|---:|---:|---:|\n");
+    for (size_t i = 0; i < r->n_concurrent; i++) {
+        const struct report_concurrent *c = &r->concurrent[i];
+        fprintf(out, "| %s | %.0f | %.0f | %.0f | %.1f |\n", c->name, c->readers, c->reads_per_s,
+                c->writes_per_s, c->worst_write_us);
+    }
     for (size_t i = 0; i < r->n_notes; i++)
         fprintf(out, "%s- %s\n", i == 0 ? "\nOther peers (bench/peers/):\n\n" : "", r->notes[i]);
 }
@@ -263,6 +280,49 @@ void report_json(const struct report *r, FILE *out)
     int flags = JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
     fprintf(out, "%s\n", json_object_to_json_string_ext(root, flags));
     json_object_put(root);
+}
+
+/* One panel of the chart: a horizontal bar per row for column c. */
+static void svg_panel(const struct report *r, FILE *out, size_t c, const char *title, double x0,
+                      double y0)
+{
+    double max = 0;
+    for (size_t i = 0; i < r->n_rows; i++) {
+        double v = shown(&r->rows[i], c);
+        if (!isnan(v) && v > max)
+            max = v;
+    }
+    const double label_w = 150, bar_w = 260, row_h = 22;
+    fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" font-weight=\"bold\">%s</text>\n", x0, y0, title);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const struct bench_result *row = &r->rows[i];
+        double v = shown(row, c);
+        double y = y0 + 12 + (double)i * row_h;
+        int store = strcmp(row->name, STORE) == 0;
+        fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n",
+                x0 + label_w - 6, y + 15, row->name);
+        if (isnan(v) || max <= 0)
+            continue;
+        fprintf(out,
+                "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\" fill=\"%s\"/>\n"
+                "<text x=\"%.1f\" y=\"%.0f\">%.*f</text>\n",
+                x0 + label_w, y + 2, bar_w * v / max, row_h - 6, store ? "#2a7d2e" : "#8c8c8c",
+                x0 + label_w + bar_w * v / max + 4, y + 15, columns[c].decimals, v);
+    }
+}
+
+void report_svg(const struct report *r, FILE *out)
+{
+    const double row_h = 22;
+    double h = 40 + 12 + (double)r->n_rows * row_h + 10;
+    fprintf(out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"960\" height=\"%.0f\" "
+            "font-family=\"sans-serif\" font-size=\"13\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            h);
+    svg_panel(r, out, 0, "bytes per entry (lower is better)", 10, 24);
+    svg_panel(r, out, 3, "random hit lookup, ns (lower is better)", 490, 24);
+    fprintf(out, "</svg>\n");
 }
 
 /* A merged line that is not a row, as "name: key=value, ...". */
@@ -323,6 +383,17 @@ int report_merge_file(struct report *r, const char *path, char *err, size_t err_
                             ? json_object_get_double(v)
                             : NAN;
             }
+        } else if (json_object_object_get_ex(j, "reads_per_s", &v) &&
+                   r->n_concurrent < REPORT_MAX_ROWS) {
+            struct report_concurrent *c = &r->concurrent[r->n_concurrent++];
+            snprintf(c->name, sizeof(c->name), "%s", json_object_get_string(name));
+            static const char *const keys[] = { "readers", "reads_per_s", "writes_per_s",
+                                                "worst_write_us" };
+            double *slots[] = { &c->readers, &c->reads_per_s, &c->writes_per_s,
+                                &c->worst_write_us };
+            for (size_t k = 0; k < 4; k++)
+                *slots[k] = json_object_object_get_ex(j, keys[k], &v) ? json_object_get_double(v)
+                                                                       : NAN;
         } else if (r->n_notes < REPORT_MAX_NOTES) {
             r->notes[r->n_notes] = note_of(j);
             if (r->notes[r->n_notes] != NULL)

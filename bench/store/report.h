@@ -13,6 +13,12 @@
 #define REPORT_MAX_ROWS 32
 #define REPORT_MAX_NOTES 32
 
+/* One concurrent-read line of bench/peers: readers against one writer. */
+struct report_concurrent {
+    char name[48];
+    double readers, reads_per_s, writes_per_s, worst_write_us;
+};
+
 struct report {
     const struct wl_workload *w;
     const char *source;         /* where the workload came from */
@@ -20,18 +26,22 @@ struct report {
     size_t lookups, deletes;
     struct bench_result rows[REPORT_MAX_ROWS];
     size_t n_rows;
-    char *notes[REPORT_MAX_NOTES]; /* merged lines that are not rows, as text */
+    struct report_concurrent concurrent[REPORT_MAX_ROWS];
+    size_t n_concurrent;
+    char *notes[REPORT_MAX_NOTES]; /* other merged lines (not built, failed), as text */
     size_t n_notes;
 };
 
-/* Reads JSON lines from path: lines with bytes_per_entry become rows, the
- * others (not built, failed, concurrent figures) notes. 0, or -1 with a
+/* Reads JSON lines from path: lines with bytes_per_entry become rows, lines
+ * with reads_per_s concurrent rows, the others (not built, failed) notes. 0, or -1 with a
  * one-line reason in err. */
 int report_merge_file(struct report *r, const char *path, char *err, size_t err_cap);
 
 void report_table(const struct report *r, FILE *out);
 void report_markdown(const struct report *r, FILE *out);
 void report_json(const struct report *r, FILE *out);
+/* A bar chart of bytes per entry and hit ns for every row, as SVG. */
+void report_svg(const struct report *r, FILE *out);
 void report_free(struct report *r);
 
 #endif

@@ -4,7 +4,7 @@
 # repository at ../shared/workload/, else `oomkit gen-state`), runs
 # `oomkit bench store` on it once (the store and its C peers; the Go and C++
 # peers of bench/peers/run.sh are merged in when that script is present)
-# and writes docs/benchmarks.md.
+# and writes docs/benchmarks.md with its chart docs/benchmarks.svg.
 #
 # Environment:
 #   OOMKIT_BIN                    the oomkit binary (default: <repo>/build/oomkit)
@@ -68,7 +68,9 @@ started=$(date -u '+%Y-%m-%d %H:%M UTC')
 cmd=(oomkit bench store --tsv "state-$objects.tsv" --reconcile-cycles "$cycles")
 echo "bench/store/run.sh: ${cmd[*]}" >&2
 (cd "$work" && "$bin" bench store --tsv "state-$objects.tsv" --reconcile-cycles "$cycles" \
-  --markdown --json-out store.json "${merge[@]}" >results.md)
+  --markdown --json-out store.json --svg chart.svg "${merge[@]}" >results.md)
+svg=${doc%.md}.svg
+cp "$work/chart.svg" "$svg"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
@@ -108,6 +110,8 @@ with \`make bench\` or \`bench/store/run.sh\`.
 - $peers_note
 
 ## Results
+
+![bytes per entry and hit lookup time, every structure]($(basename "$svg"))
 
 $(cat "$work/results.md")
 

@@ -169,7 +169,7 @@ static int stage_state(const struct demo_opts *o)
     char *argv[] = { path,          "store",         "--objects",
                      objects,       "--structures",  "oomkit-store,glib-nested",
                      "--lookups",   lookups,         "--reconcile-cycles",
-                     "2",           "--json",        "--quiet",
+                     "1",           "--json",        "--quiet",
                      NULL };
     int status = -1;
     char *out = run_capture(argv, &status);
