@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mem/mem_internal.h"
 
@@ -17,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (data[0] % 6) {
     case 0: {
         oomkit_mem_status st;
-        if (oomkit__parse_status(s, len, &st) == 0 && st.name[sizeof st.name - 1] != '\0')
+        if (oomkit__parse_status(s, len, &st) == 0 && strnlen(st.name, sizeof st.name) == sizeof st.name)
             abort();
         break;
     }
@@ -28,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     case 2: {
         oomkit_mem_pstat ps;
-        if (oomkit__parse_pstat(s, len, 4096, &ps) == 0 && ps.comm[sizeof ps.comm - 1] != '\0')
+        if (oomkit__parse_pstat(s, len, 4096, &ps) == 0 && strnlen(ps.comm, sizeof ps.comm) == sizeof ps.comm)
             abort();
         break;
     }
