@@ -8,7 +8,8 @@
 #     --only LIST        comma-separated subset of: go, absl, concurrent
 #                        (default: all three)
 #     --seconds S        length of each concurrent run (default 3)
-#     --readers CSV      reader counts of the concurrent runs (default 1,2)
+#     --readers CSV      reader counts of the concurrent runs (default 1,2, plus
+#                        one reader per core when there are more than 2 cores)
 #     --writes-per-s W   writer rate of the concurrent runs (default 10000)
 #     --lookups N        random hit and miss lookups per structure (default 200000)
 #   bench/peers/run.sh   (no file: as called by `make bench`) does nothing
@@ -47,6 +48,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
 only="go,absl,concurrent" seconds=3 readers="1,2" wps=10000 lookups=200000 tsv=""
+cores=$(nproc 2>/dev/null || echo 2)
+[ "$cores" -gt 2 ] 2>/dev/null && readers="1,2,$cores"
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only=${2:-}; shift 2 ;;
