@@ -39,8 +39,8 @@ int oomkit__mph_view_init(struct mph_handle *h, const void *buf, size_t len, int
         return -EBADMSG;
     if (hd.kind != MPH_KIND_FUNCTION && hd.kind != MPH_KIND_MAP)
         return -EBADMSG;
-    if ((hd.flags & ~MPH_FLAG_KEYS) != 0 ||
-        (hd.kind == MPH_KIND_FUNCTION && (hd.flags != 0 || hd.fp_bits != 0)) ||
+    if ((hd.flags & ~(MPH_FLAG_KEYS | MPH_FLAG_LINEAR)) != 0 ||
+        (hd.kind == MPH_KIND_FUNCTION && ((hd.flags & MPH_FLAG_KEYS) || hd.fp_bits != 0)) ||
         (!(hd.flags & MPH_FLAG_KEYS) && hd.key_bytes != 0))
         return -EBADMSG;
     if ((hd.n == 0) != (hd.parts == 0) || (hd.parts != 0 && hd.bpp == 0) ||
@@ -77,6 +77,7 @@ int oomkit__mph_view_init(struct mph_handle *h, const void *buf, size_t len, int
     v->hash_seed = hd.hash_seed;
     v->parts = hd.parts;
     v->bpp = hd.bpp;
+    v->linear = (hd.flags & MPH_FLAG_LINEAR) != 0;
     v->part = pt;
     v->pilots = b + L.pilots_off;
     v->remap = remap;

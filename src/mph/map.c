@@ -150,7 +150,7 @@ size_t oomkit_static_map_get_many(const oomkit_static_map *m, const oomkit_str *
         for (size_t j = 0; j < w; j++) {
             hs[j] = mph_hash(v, keys[i + j]);
             uint64_t p = mph_part_of(hs[j], v->parts);
-            bk[j] = p * v->bpp + mph_bucketfn(hs[j] * v->parts, v->bpp);
+            bk[j] = p * v->bpp + mph_bucketfn(hs[j] * v->parts, v->bpp, v->linear);
             pa[j] = p;
             __builtin_prefetch(v->pilots + bk[j]);
         }

@@ -79,7 +79,7 @@ void oomkit_mph_index_many(const oomkit_mph *m, const oomkit_str *keys, size_t c
         for (size_t j = 0; j < w; j++) {
             uint64_t h = mph_hash(v, keys[i + j]);
             uint64_t p = mph_part_of(h, v->parts);
-            bk[j] = p * v->bpp + mph_bucketfn(h * v->parts, v->bpp);
+            bk[j] = p * v->bpp + mph_bucketfn(h * v->parts, v->bpp, v->linear);
             pa[j] = p;
             lo[j] = h * MPH_C3;
             __builtin_prefetch(v->pilots + bk[j]);

@@ -75,6 +75,11 @@
 #define MPH_KIND_FUNCTION 1u
 #define MPH_KIND_MAP 2u
 #define MPH_FLAG_KEYS 1u
+/* Small parts (under MPH_LINEAR_BELOW keys) use plain, unskewed buckets:
+ * with the skew, a part of 20 keys would put 15 of them in its first bucket,
+ * which no pilot can place into 21 slots. */
+#define MPH_FLAG_LINEAR 2u
+#define MPH_LINEAR_BELOW 2048u
 
 /* Odd 64-bit multipliers (the golden ratio and splitmix64's constants):
  * C3 moves h's low bits (which differ between keys of one bucket, whose
@@ -140,6 +145,7 @@ struct mph_view {
     uint64_t hash_seed;
     uint32_t parts;
     uint32_t bpp;
+    uint32_t linear; /* MPH_FLAG_LINEAR: buckets without skew */
     const struct mph_part *part;
     const uint8_t *pilots;
     const uint32_t *remap;
@@ -179,23 +185,18 @@ static inline uint64_t mph_hash(const struct mph_view *v, oomkit_str key)
     return oomkit__hash(key.ptr, key.len, v->hash_seed);
 }
 
-static inline uint64_t mph_bucketfn(uint64_t x, uint32_t bpp)
+static inline uint64_t mph_bucketfn(uint64_t x, uint32_t bpp, uint32_t linear)
 {
+    if (linear)
+        return mph_mulhi(x, bpp);
     uint64_t x3 = mph_mulhi(mph_mulhi(x, x), x);
     uint64_t y = mph_mulhi(x, MPH_EPS_FRAC) + mph_mulhi(x3, MPH_ONE_MINUS_EPS_FRAC);
     return mph_mulhi(y, bpp);
 }
 
-static inline uint64_t mph_part_of(uint64_t hi, uint32_t parts)
+static inline uint64_t mph_part_of(uint64_t h, uint32_t parts)
 {
-    return mph_mulhi(hi, parts);
-}
-
-/* The bucket of a hash, as a global index into the pilots. */
-static inline uint64_t mph_bucket_of(uint64_t hi, uint32_t parts, uint32_t bpp)
-{
-    uint64_t p = mph_part_of(hi, parts);
-    return p * bpp + mph_bucketfn(hi * parts, bpp);
+    return mph_mulhi(h, parts);
 }
 
 /* Slot of lo inside a part of `slots` slots under pilot. */
@@ -208,7 +209,7 @@ static inline uint64_t mph_slot_in_part(uint64_t lo, uint64_t pilot, uint32_t sl
 static inline uint64_t mph_slot_of(const struct mph_view *v, uint64_t h)
 {
     uint64_t p = mph_part_of(h, v->parts);
-    uint64_t b = p * v->bpp + mph_bucketfn(h * v->parts, v->bpp);
+    uint64_t b = p * v->bpp + mph_bucketfn(h * v->parts, v->bpp, v->linear);
     struct mph_part pt = v->part[p];
     uint64_t s = pt.base + mph_slot_in_part(h * MPH_C3, v->pilots[b], pt.slots);
     if (s >= v->n)
