@@ -126,7 +126,8 @@ static int cmp_finding(const void *pa, const void *pb)
 
 void oomkit__lint_report_sort(struct oomkit__lint_report *rep)
 {
-    qsort(rep->findings, rep->n_findings, sizeof(rep->findings[0]), cmp_finding);
+    if (rep->n_findings > 1)
+        qsort(rep->findings, rep->n_findings, sizeof(rep->findings[0]), cmp_finding);
 }
 
 int oomkit__lint_report_max_severity(const struct oomkit__lint_report *rep)
