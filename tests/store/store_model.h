@@ -28,7 +28,14 @@ typedef struct mobj {
     struct mobj *next;
 } mobj;
 
+/* Both sizes may be lowered by the includer (the fuzz target does, for
+ * speed). */
+#ifndef MODEL_BUCKETS
 #define MODEL_BUCKETS 4096u
+#endif
+#ifndef MODEL_MAX_LISTED
+#define MODEL_MAX_LISTED 4096u
+#endif
 
 typedef struct model {
     mobj *b[MODEL_BUCKETS];
@@ -181,7 +188,7 @@ typedef struct cmp_ctx {
     /* each_namespace / each_object scratch */
     oomkit_str ns;
     uint64_t ns_seen;
-    oomkit_store_obj handles[4096];
+    oomkit_store_obj handles[MODEL_MAX_LISTED];
     size_t nhandles;
 } cmp_ctx;
 
@@ -209,14 +216,14 @@ static inline int cmp_object_cb(void *ctx, oomkit_str name, oomkit_store_obj h)
         snprintf(c->why, sizeof(c->why), "object %.*s not in model", (int)name.len, name.ptr);
         return 1;
     }
-    for (size_t i = 0; i < c->nhandles && i < 4096; i++) {
+    for (size_t i = 0; i < c->nhandles && i < MODEL_MAX_LISTED; i++) {
         if (c->handles[i] == h) {
             c->bad = 1;
             snprintf(c->why, sizeof(c->why), "object %.*s seen twice", (int)name.len, name.ptr);
             return 1;
         }
     }
-    if (c->nhandles < 4096)
+    if (c->nhandles < MODEL_MAX_LISTED)
         c->handles[c->nhandles] = h;
     c->nhandles++;
     return 0;
