@@ -185,7 +185,7 @@ static void test_real_cgroup(void **state)
         skip();
     }
     printf("using cgroup v%d at %s\n", cg_version, cg_dir);
-    struct hog h;
+    struct hog h = { 0, NULL, NULL };
     assert_int_equal(start_hog(&h), 0);
     char line[64];
     fprintf(h.in, "alloc 16\n");

@@ -196,8 +196,12 @@ static void test_child_categories(void **state)
     assert_true(seen_arena);
     if (!seen_shm)
         printf("note: /dev/shm not writable here; shm region not checked\n");
-    /* Three threads by sp, plus the main thread's [stack] by its sp. */
-    assert_true(b.stacks_by_sp >= 4);
+    /* The three threads sleep in read(2), so all are found by their stack
+     * pointer (the main thread may still be running towards its read and
+     * show no pointer; its [stack] is named anyway). */
+    printf("stacks by sp %llu, by guard %llu\n", (unsigned long long)b.stacks_by_sp,
+           (unsigned long long)b.stacks_by_guard);
+    assert_true(b.stacks_by_sp >= 3);
     assert_true(b.arenas >= 1);
     /* Category totals hold at least what the child put there. */
     assert_true(b.cat[OOMKIT_MEM_CAT_HEAP].rss_bytes >= MIB(8) + MIB(3));

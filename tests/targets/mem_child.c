@@ -11,7 +11,10 @@
  * then "ready". Built without sanitizers: the test checks glibc malloc's own
  * layout, which ASan's allocator would replace. THP is disabled for the
  * process so resident sizes are exact to the page. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
+#include <dirent.h>
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -87,6 +90,36 @@ static void *thread_main(void *arg)
     while (read(hold_pipe[0], &c, 1) > 0)
         ;
     return (void *)(uintptr_t)big[0];
+}
+
+/* True when every thread but the caller is sleeping (state S). */
+static int threads_asleep(void)
+{
+    int asleep = 0;
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return 1;
+    struct dirent *e;
+    int self = (int)gettid(), all = 1;
+    while ((e = readdir(d)) != NULL) {
+        int tid = atoi(e->d_name);
+        if (tid <= 0 || tid == self)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *close = strrchr(buf, ')');
+        if (close && close[1] == ' ' && close[2] != 'S')
+            all = 0;
+        asleep++;
+    }
+    closedir(d);
+    return all && asleep == THREADS;
 }
 
 int main(void)
@@ -176,6 +209,10 @@ int main(void)
         if (pthread_create(&th[i], &a, thread_main, (void *)(intptr_t)i) != 0)
             die("pthread_create");
     pthread_barrier_wait(&started);
+    /* Wait until every thread sleeps in read(2): a running thread has no
+     * stack pointer in /proc/PID/task/TID/syscall. */
+    for (int tries = 0; tries < 400 && !threads_asleep(); tries++)
+        usleep(5000);
     printf("ready\n");
     fflush(stdout);
 

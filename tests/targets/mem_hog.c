@@ -6,7 +6,9 @@
  *   alloc N   map and touch N MiB more, answer "ok"
  *   grow      touch 4 MiB at a time forever (until the OOM killer ends it)
  * Built without sanitizers so its memory is only what it touches. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

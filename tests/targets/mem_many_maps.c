@@ -6,7 +6,9 @@
  * every page is touched, so each VMA has one resident page. Prints the
  * number of mappings it made and "ready", then waits for stdin to close.
  * Usage: mem_many_maps [N] */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
