@@ -1,5 +1,6 @@
 /* OOMKIT_PROF parsing: "sample=512k,dump=exit+signal,interval=30s,
- * out=/path/prefix,inuse=1g,signal=USR2,unwind=fp|dwarf,exec=follow".
+ * out=/path/prefix,inuse=1g,signal=USR2,unwind=fp|dwarf,exec=follow,
+ * lines=program|all".
  *
  * Sizes take k/m/g (binary) suffixes, durations ms/s/m; sample=all is exact
  * mode. A bad setting leaves that setting at its default and is reported
@@ -115,7 +116,6 @@ int oomkit__prof_config_parse(const char *s, struct prof_config *cfg, const char
     *bad = NULL;
     if (s == NULL)
         return 0;
-    bool dump_given = false;
     while (*s != '\0') {
         const char *comma = strchr(s, ',');
         size_t len = comma ? (size_t)(comma - s) : strlen(s);
@@ -133,7 +133,6 @@ int oomkit__prof_config_parse(const char *s, struct prof_config *cfg, const char
                     cfg->sample_bytes = x;
             } else if (eq(s, kl, "dump")) {
                 ok = parse_dump(v, vl, &cfg->dump);
-                dump_given = ok;
             } else if (eq(s, kl, "interval")) {
                 if ((ok = parse_u64(v, vl, &x, time_units, time_mult) && x > 0))
                     cfg->interval_ms = x;
@@ -156,6 +155,13 @@ int oomkit__prof_config_parse(const char *s, struct prof_config *cfg, const char
                     cfg->unwind = PROF_UNWIND_LIBUNWIND;
                 else
                     ok = false;
+            } else if (eq(s, kl, "lines")) {
+                if (eq(v, vl, "all"))
+                    cfg->lines_all = true;
+                else if (eq(v, vl, "program"))
+                    cfg->lines_all = false;
+                else
+                    ok = false;
             } else if (eq(s, kl, "exec")) {
                 if (eq(v, vl, "follow"))
                     cfg->follow_exec = true;
@@ -172,13 +178,10 @@ int oomkit__prof_config_parse(const char *s, struct prof_config *cfg, const char
         s += len + (comma ? 1 : 0);
     }
     /* Giving interval= or inuse= implies that kind of dump. */
-    (void)dump_given;
-    {
-        if (cfg->interval_ms != 0)
-            cfg->dump |= PROF_DUMP_INTERVAL;
-        if (cfg->inuse_bytes != 0)
-            cfg->dump |= PROF_DUMP_INUSE;
-    }
+    if (cfg->interval_ms != 0)
+        cfg->dump |= PROF_DUMP_INTERVAL;
+    if (cfg->inuse_bytes != 0)
+        cfg->dump |= PROF_DUMP_INUSE;
     if ((cfg->dump & PROF_DUMP_INTERVAL) && cfg->interval_ms == 0)
         cfg->interval_ms = 30000;
     if ((cfg->dump & PROF_DUMP_INUSE) && cfg->inuse_bytes == 0)

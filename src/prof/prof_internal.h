@@ -59,6 +59,7 @@ struct prof_config {
     uint64_t inuse_bytes; /* dump when the in-use estimate first reaches this */
     int unwind;
     bool follow_exec;
+    bool lines_all; /* DWARF lines for system libraries too */
     char out[512]; /* output prefix */
 };
 extern struct prof_config oomkit__prof_cfg;
