@@ -43,6 +43,13 @@ uint64_t oomkit__bench_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t oomkit__bench_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 #if defined(OOMKIT_ASAN) || defined(OOMKIT_TSAN)
 
 /* The sanitizer runtimes export these (compiler-rt's

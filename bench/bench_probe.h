@@ -30,4 +30,9 @@ const char *oomkit__bench_probe_kind(void);
 /* CLOCK_MONOTONIC in nanoseconds. Thread safety: any thread. */
 uint64_t oomkit__bench_now_ns(void);
 
+/* CPU time of the whole process (all threads) in nanoseconds: compared with
+ * the wall clock it shows how long a run waited for a CPU on a shared
+ * machine. Thread safety: any thread. */
+uint64_t oomkit__bench_cpu_ns(void);
+
 #endif

@@ -245,6 +245,7 @@ static int bench_store(int argc, char **argv)
     rep.lookups = probes.n_lookups;
     rep.deletes = probes.n_deletes;
     int status = OOMKIT_EXIT_OK;
+    uint64_t wall0 = oomkit__bench_now_ns(), cpu0 = oomkit__bench_cpu_ns();
     for (size_t i = 0; i < N_PEERS; i++) {
         if (!chosen[i])
             continue;
@@ -258,6 +259,8 @@ static int bench_store(int argc, char **argv)
         }
         rep.n_rows++;
     }
+    uint64_t wall = oomkit__bench_now_ns() - wall0, cpu = oomkit__bench_cpu_ns() - cpu0;
+    rep.cpu_share = wall > 0 ? (double)cpu / (double)wall : 0;
     if (status == OOMKIT_EXIT_OK && merge != NULL &&
         report_merge_file(&rep, merge, err, sizeof(err)) != 0) {
         fprintf(stderr, "oomkit bench store: %s\n", err);

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Passes over the lookup probes; the fastest pass is reported. */
+#define LOOKUP_ROUNDS 3
+
 static int fail(char *err, size_t cap, const char *fmt, ...)
 {
     va_list ap;
@@ -59,7 +62,10 @@ int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
     out->self_bytes = ops->self_bytes ? ops->self_bytes(s) : 0;
 
     int rc = -1;
-    if (p->n_lookups > 0) {
+    /* Lookups: three passes each, the fastest kept, because this machine
+     * may be shared and a pass that lost its CPU says nothing about the
+     * structure. Every pass checks its answers. */
+    for (int round = 0; round < LOOKUP_ROUNDS && p->n_lookups > 0; round++) {
         uint64_t found = 0, sum = 0;
         t0 = oomkit__bench_now_ns();
         for (size_t i = 0; i < p->n_lookups; i++) {
@@ -76,7 +82,9 @@ int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
                  (unsigned long long)found, p->n_lookups);
             goto done;
         }
-        out->hit_ns = (double)(t1 - t0) / (double)p->n_lookups;
+        double hit_ns = (double)(t1 - t0) / (double)p->n_lookups;
+        if (round == 0 || hit_ns < out->hit_ns)
+            out->hit_ns = hit_ns;
 
         found = 0;
         t0 = oomkit__bench_now_ns();
@@ -90,14 +98,15 @@ int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
                  (unsigned long long)found);
             goto done;
         }
-        out->miss_ns = (double)(t1 - t0) / (double)p->n_lookups;
+        double miss_ns = (double)(t1 - t0) / (double)p->n_lookups;
+        if (round == 0 || miss_ns < out->miss_ns)
+            out->miss_ns = miss_ns;
     }
 
-    /* List the biggest namespace; the fastest of three, since one listing
-     * of a small namespace is short enough for a scheduler tick to skew. */
+    /* List the biggest namespace, also the fastest of three passes. */
     const struct wl_object *big = &w->objects[w->biggest_ns_obj];
     uint64_t best = UINT64_MAX;
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < LOOKUP_ROUNDS; round++) {
         t0 = oomkit__bench_now_ns();
         uint64_t names = ops->list_namespace(s, big->ns, big->ns_len);
         t1 = oomkit__bench_now_ns();

@@ -24,6 +24,7 @@ struct report {
     const char *source;         /* where the workload came from */
     unsigned cycles;
     size_t lookups, deletes;
+    double cpu_share;           /* process CPU time / wall time while measuring */
     struct bench_result rows[REPORT_MAX_ROWS];
     size_t n_rows;
     struct report_concurrent concurrent[REPORT_MAX_ROWS];
