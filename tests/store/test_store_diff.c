@@ -54,12 +54,16 @@ static void run_seed(uint64_t seed, size_t ops, size_t batch, uint32_t nnames)
             if (op % 3 == 0) {
                 mobj *o = m_obj(&m, ns, name, 0);
                 int fi = m_field(o, key);
+                int last = fi >= 0 && o->nf == 1;
                 int rd = oomkit_store_obj_del(s, h, kid);
                 assert_int_equal(rd, fi >= 0 ? 0 : -ENOENT);
                 if (fi >= 0)
-                    m_del(&m, ns, name, key);
-                if (fi >= 0 && o->nf == 0)
-                    assert_int_equal(oomkit_store_obj_get(s, h, kid, &got), -ENOENT);
+                    m_del(&m, ns, name, key); /* frees o if it was the last field */
+                assert_int_equal(oomkit_store_obj_get(s, h, kid, &got), -ENOENT);
+                if (last) {
+                    oomkit_store_obj h2;
+                    assert_int_equal(oomkit_store_object(s, ns, name, 0, &h2), -ENOENT);
+                }
             } else {
                 assert_int_equal(oomkit_store_obj_put(s, h, kid, v), 0);
                 m_put(&m, ns, name, key, v);
