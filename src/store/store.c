@@ -111,7 +111,7 @@ static void flush(oomkit_store *s)
 {
     if (s->m.nretire == 0)
         return;
-    oomkit__rcu_wait(s);
+    oomkit__rcu_wait(STORE_SYNC(s));
     drain(s);
 }
 
@@ -482,7 +482,7 @@ int oomkit_store_object(oomkit_store *s, oomkit_str ns, oomkit_str name, int cre
                 r = 0;
             }
         }
-        oomkit__rd_unlock(s);
+        oomkit__rd_unlock(STORE_SYNC(s));
         return r;
     }
     int r = writer_enter(s);
@@ -504,7 +504,7 @@ int oomkit_store_key(oomkit_store *s, oomkit_str key, int create, uint32_t *key_
     if (!create) {
         oomkit__rd_lock();
         uint32_t id = oomkit__atoms_find(&s->keys, key.ptr, key.len, h);
-        oomkit__rd_unlock(s);
+        oomkit__rd_unlock(STORE_SYNC(s));
         if (id == ATOM_NONE)
             return -ENOENT;
         *key_id = id;
@@ -659,7 +659,7 @@ int oomkit_store_clear(oomkit_store *s)
     STORE_RLX(&s->objects, 0);
     STORE_RLX(&s->fields, 0);
     STORE_RLX(&s->m.names, 0);
-    oomkit__rcu_wait(s);
+    oomkit__rcu_wait(STORE_SYNC(s));
     drain(s);
     for (uint32_t id = 0; id < bound; id++) {
         uint64_t e = oomkit__handles_entry(&s->h, id);
@@ -886,7 +886,7 @@ int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomk
             }
         }
     }
-    oomkit__rd_unlock(s);
+    oomkit__rd_unlock(STORE_SYNC(s));
     return r;
 }
 
@@ -905,7 +905,7 @@ int oomkit_store_obj_get(const oomkit_store *s, oomkit_store_obj obj, uint32_t k
             r = 0;
         }
     }
-    oomkit__rd_unlock(s);
+    oomkit__rd_unlock(STORE_SYNC(s));
     return r;
 }
 
@@ -954,6 +954,6 @@ int oomkit_store_stats_get(const oomkit_store *s, oomkit_store_stats *out)
     out->resizes = oomkit__smem_get(&m->resizes);
     out->allocations = oomkit__smem_get(&m->allocations);
     out->budget_bytes = s->budget_bytes;
-    oomkit__rd_unlock(s);
+    oomkit__rd_unlock(STORE_SYNC(s));
     return 0;
 }

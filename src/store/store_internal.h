@@ -30,7 +30,14 @@ struct oomkit_store {
     uint64_t objects;      /* relaxed */
     uint64_t fields;       /* relaxed */
     uint64_t budget_bytes; /* immutable after open */
+    /* The address TSan uses as the grace-period synchronisation point
+     * (sync.h). It must not be the mutex's address: TSan's mutex unlock
+     * overwrites the release clock of its address, which would drop the
+     * readers' releases and report false races. Never read or written. */
+    char rcu_sync;
 };
+
+#define STORE_SYNC(s) ((const void *)&(s)->rcu_sync)
 
 static inline int oomkit__str_ok(oomkit_str s)
 {

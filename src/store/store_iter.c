@@ -39,7 +39,7 @@ int oomkit_store_each_namespace(const oomkit_store *s, oomkit_store_namespace_fn
         oomkit_str ns = { rec->bytes, rec->len };
         r = fn(ctx, ns, live);
     }
-    oomkit__rd_unlock(s);
+    oomkit__rd_unlock(STORE_SYNC(s));
     return r;
 }
 
@@ -67,7 +67,7 @@ int oomkit_store_each_object(const oomkit_store *s, oomkit_str ns, oomkit_store_
             r = fn(ctx, name, (e >> 48) << 32 | id);
         }
     }
-    oomkit__rd_unlock(s);
+    oomkit__rd_unlock(STORE_SYNC(s));
     return r;
 }
 
@@ -79,7 +79,7 @@ int oomkit_store_each_field(const oomkit_store *s, oomkit_str ns, oomkit_str nam
     oomkit__rd_lock();
     const oomkit__blk *b = oomkit__store_find_obj(s, ns, name);
     int r = b ? fields_of(s, b, fn, ctx) : -ENOENT;
-    oomkit__rd_unlock(s);
+    oomkit__rd_unlock(STORE_SYNC(s));
     return r;
 }
 
@@ -91,6 +91,6 @@ int oomkit_store_obj_each_field(const oomkit_store *s, oomkit_store_obj obj,
     oomkit__rd_lock();
     const oomkit__blk *b = oomkit__handles_resolve(&s->h, obj);
     int r = b ? fields_of(s, b, fn, ctx) : -ENOENT;
-    oomkit__rd_unlock(s);
+    oomkit__rd_unlock(STORE_SYNC(s));
     return r;
 }

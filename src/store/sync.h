@@ -35,8 +35,9 @@ static inline void oomkit__rd_lock(void)
     urcu_bp_read_lock();
 }
 
-/* Leaves a read section; `token` is the object whose address TSan uses as
- * the synchronisation point (the store). */
+/* Leaves a read section; `token` is the address TSan uses as the
+ * synchronisation point (the store's rcu_sync byte; never a mutex's address,
+ * whose unlock would overwrite the readers' releases). */
 static inline void oomkit__rd_unlock(const void *token)
 {
     OOMKIT_TSAN_RELEASE(token);
