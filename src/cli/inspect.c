@@ -331,10 +331,20 @@ static int cmd_inspect(int argc, char **argv)
         exit_code = OOMKIT_EXIT_FAIL;
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        sorted[i] = oomkit_mem_maps_get(maps, i);
-    qsort(sorted, n, sizeof *sorted, cmp_rss_desc);
-    size_t shown = (size_t)ntop < n ? (size_t)ntop : n;
+    /* Keep only the ntop largest by insertion into a short sorted prefix:
+     * O(n * ntop) beats sorting all 50 000 mappings of a big process. */
+    size_t shown = 0, cap = (size_t)ntop < n ? (size_t)ntop : n;
+    for (size_t i = 0; i < n && cap; i++) {
+        const oomkit_mem_mapping *m = oomkit_mem_maps_get(maps, i);
+        if (shown == cap && cmp_rss_desc(&m, &sorted[shown - 1]) >= 0)
+            continue;
+        size_t at = shown < cap ? shown++ : shown - 1;
+        while (at > 0 && cmp_rss_desc(&m, &sorted[at - 1]) < 0) {
+            sorted[at] = sorted[at - 1];
+            at--;
+        }
+        sorted[at] = m;
+    }
 
     struct cg_info cg;
     memset(&cg, 0, sizeof cg);

@@ -24,6 +24,7 @@ struct oomkit_mem_maps {
 struct oomkit__maps_builder {
     oomkit_mem_maps *m;
     int smaps;
+    unsigned cursor; /* next expected smaps key (see oomkit__smaps_key) */
 };
 
 /* Chunk size of each smaps read: large enough that syscall overhead is
@@ -39,6 +40,8 @@ static int push_mapping(oomkit_mem_maps *m, const oomkit_mem_mapping *e, oomkit_
             return -ENOMEM;
         m->v = nv;
         m->cap = ncap;
+        if (ncap * sizeof *nv >= (2u << 20))
+            oomkit__mem_advise_huge(nv, ncap * sizeof *nv);
     }
     if (m->names_cap - m->names_len < path.len) {
         size_t ncap = m->names_cap ? m->names_cap : 16384;
@@ -69,7 +72,8 @@ int oomkit__maps_builder_line(struct oomkit__maps_builder *b, const char *line, 
     oomkit_mem_maps *m = b->m;
     /* Key lines ("Rss:  4 kB") belong to the last header; anything whose
      * first token ends in ':' is a key, known or not. */
-    if (m->n > 0 && oomkit__parse_smaps_key(line, len, &m->v[m->n - 1].f))
+    int hex = (line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f');
+    if (!hex && m->n > 0 && oomkit__parse_smaps_key(line, len, &m->v[m->n - 1].f))
         return 0;
     oomkit_mem_mapping e;
     oomkit_str path;
@@ -78,6 +82,7 @@ int oomkit__maps_builder_line(struct oomkit__maps_builder *b, const char *line, 
         return -EINVAL;
     oomkit__smaps_fields_clear(&e.f);
     e.category = OOMKIT_MEM_CAT_OTHER;
+    b->cursor = 0;
     return push_mapping(m, &e, path);
 }
 
@@ -89,12 +94,65 @@ static void finish(oomkit_mem_maps *m)
     }
 }
 
+/* The fast path for a smaps key line at p[0..rem): "Key:   123 kB\n".
+ * Returns the line's length including '\n', 0 if the line is incomplete
+ * (more input needed), or -1 if it is not a key line the fast path takes.
+ * This is where an inspect of a big process spends its user time, so it
+ * avoids a memchr per line: the key's own scan and the digits lead to the
+ * " kB\n" tail, and only unusual lines (VmFlags) search for the newline. */
+static long key_line(struct oomkit__maps_builder *b, const char *p, size_t rem, int eof)
+{
+    size_t k = 1;
+    while (k < rem && p[k] != ':' && p[k] != '\n' && p[k] != ' ')
+        k++;
+    if (k >= rem)
+        return eof ? -1 : 0;
+    if (p[k] != ':')
+        return -1;
+    const struct oomkit__kv_key *key = oomkit__smaps_key(p, k, &b->cursor);
+    size_t j = k + 1;
+    while (j < rem && p[j] == ' ')
+        j++;
+    size_t d = j;
+    uint64_t v = 0;
+    while (d < rem && p[d] >= '0' && p[d] <= '9') {
+        v = v * 10 + (uint64_t)(p[d] - '0');
+        d++;
+    }
+    size_t eol;
+    if (rem - d >= 4 && memcmp(p + d, " kB\n", 4) == 0) {
+        eol = d + 3;
+    } else {
+        const char *nl = memchr(p + d, '\n', rem - d);
+        if (!nl)
+            return eof ? -1 : 0;
+        eol = (size_t)(nl - p);
+    }
+    if (key && d > j) {
+        /* More than 15 digits of kB cannot be real; saturate below the
+         * absent/no-limit markers instead of wrapping. */
+        uint64_t bytes = (d - j > 15) ? UINT64_MAX - 2 : v << 10;
+        uint64_t *field = (uint64_t *)(void *)((char *)&b->m->v[b->m->n - 1].f + key->offset);
+        *field = bytes;
+    }
+    return (long)(eol + 1);
+}
+
 /* Feeds every complete line of buf[0..len) to the builder; returns the
  * number of bytes consumed (the rest is an unfinished line). */
 static long feed(struct oomkit__maps_builder *b, const char *buf, size_t len, int eof)
 {
     size_t i = 0;
     while (i < len) {
+        if (buf[i] >= 'A' && buf[i] <= 'Z' && b->m->n > 0) {
+            long n = key_line(b, buf + i, len - i, eof);
+            if (n > 0) {
+                i += (size_t)n;
+                continue;
+            }
+            if (n == 0)
+                break;
+        }
         const char *nl = memchr(buf + i, '\n', len - i);
         if (!nl) {
             if (!eof)
@@ -129,7 +187,7 @@ int oomkit_mem_maps_read(oomkit_mem_ctx *ctx, pid_t pid, unsigned flags,
         close(fd);
         return -ENOMEM;
     }
-    struct oomkit__maps_builder b = { m, (flags & OOMKIT_MEM_MAPS_SMAPS) != 0 };
+    struct oomkit__maps_builder b = { m, (flags & OOMKIT_MEM_MAPS_SMAPS) != 0, 0 };
     int rc = oomkit__mem_reserve(ctx, SMAPS_CHUNK_BYTES);
     size_t carry = 0;
     while (rc == 0) {
@@ -197,7 +255,7 @@ int oomkit__maps_parse_buffer(const char *s, size_t len, oomkit_mem_maps **out)
     oomkit_mem_maps *m = oomkit__calloc(1, sizeof *m);
     if (!m)
         return -ENOMEM;
-    struct oomkit__maps_builder b = { m, 1 };
+    struct oomkit__maps_builder b = { m, 1, 0 };
     long used = feed(&b, s, len, 1);
     if (used < 0) {
         oomkit_mem_maps_free(m);

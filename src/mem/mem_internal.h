@@ -48,6 +48,10 @@ DIR *oomkit__mem_opendir(oomkit_mem_ctx *ctx, const char *path, int *err);
 /* Grows ctx->buf to at least cap bytes. */
 int oomkit__mem_reserve(oomkit_mem_ctx *ctx, size_t cap);
 
+/* Advises the kernel to back the 2 MiB-aligned interior of [p, p+len) with
+ * transparent huge pages (see mem_sys.c for the measurement behind it). */
+void oomkit__mem_advise_huge(void *p, size_t len);
+
 /* For /proc/PID files: turns -ENOENT into -ESRCH when /proc/PID itself is
  * gone, so a vanished process and a missing file stay distinct. */
 int oomkit__mem_proc_err(oomkit_mem_ctx *ctx, pid_t pid, int err);
@@ -101,6 +105,10 @@ int oomkit__parse_syscall_sp(const char *s, size_t len, uint64_t *sp);
 
 /* ---- parse_smaps.c ---- */
 void oomkit__smaps_fields_clear(oomkit_mem_smaps_fields *f);
+/* The smaps key name[0..len), or NULL if unknown. *cursor is the index the
+ * caller expects next (start at 0 after each header); it is tried first
+ * and advanced past the match. */
+const struct oomkit__kv_key *oomkit__smaps_key(const char *name, size_t len, unsigned *cursor);
 /* One smaps key line ("Rss:   4 kB") into f; returns 1 if the line was a
  * key line (known or not), 0 if it is not "Key:" shaped. */
 int oomkit__parse_smaps_key(const char *line, size_t len, oomkit_mem_smaps_fields *f);

@@ -11,7 +11,9 @@
 #include <stddef.h>
 
 #define SKB(str, field) OOMKIT__KV(str, OOMKIT__KV_KB, oomkit_mem_smaps_fields, field)
-/* Ordered roughly by frequency of appearance in a smaps entry. */
+/* In the order the kernel prints them (fs/proc/task_mmu.c; Pss_Anon/File/
+ * Shmem only in smaps_rollup), so the key after the last one matched is
+ * almost always the next line's: oomkit__smaps_key tries it first. */
 static const struct oomkit__kv_key smaps_keys[] = {
     SKB("Size", size_bytes), SKB("KernelPageSize", kernel_page_size_bytes),
     SKB("MMUPageSize", mmu_page_size_bytes), SKB("Rss", rss_bytes),
@@ -30,7 +32,22 @@ static const struct oomkit__kv_key smaps_keys[] = {
     SKB("Swap", swap_bytes), SKB("SwapPss", swap_pss_bytes),
     SKB("Locked", locked_bytes),
 };
+#define N_SMAPS_KEYS (sizeof smaps_keys / sizeof smaps_keys[0])
 #undef SKB
+
+const struct oomkit__kv_key *oomkit__smaps_key(const char *name, size_t len, unsigned *cursor)
+{
+    unsigned c = *cursor;
+    if (c < N_SMAPS_KEYS && smaps_keys[c].name_len == len &&
+        memcmp(smaps_keys[c].name, name, len) == 0) {
+        *cursor = c + 1;
+        return &smaps_keys[c];
+    }
+    const struct oomkit__kv_key *key = oomkit__kv_find(smaps_keys, N_SMAPS_KEYS, name, len);
+    if (key)
+        *cursor = (unsigned)(key - smaps_keys) + 1;
+    return key;
+}
 
 void oomkit__smaps_fields_clear(oomkit_mem_smaps_fields *f)
 {
@@ -44,8 +61,8 @@ int oomkit__parse_smaps_key(const char *line, size_t len, oomkit_mem_smaps_field
         k++;
     if (k == 0 || k >= len || line[k] != ':')
         return 0;
-    const struct oomkit__kv_key *key =
-        oomkit__kv_find(smaps_keys, sizeof smaps_keys / sizeof smaps_keys[0], line, k);
+    unsigned cursor = 0;
+    const struct oomkit__kv_key *key = oomkit__smaps_key(line, k, &cursor);
     if (!key)
         return 1; /* VmFlags, THPeligible, ProtectionKey, future keys */
     size_t j = k + 1;
