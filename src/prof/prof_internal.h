@@ -105,15 +105,29 @@ uint32_t oomkit__prof_stack_count(void);
 void oomkit__prof_ptr_insert(void *p, uint64_t size, uint32_t stack_id);
 /* Removes p if it is tracked; returns true and fills *size and *stack_id. */
 bool oomkit__prof_ptr_remove(void *p, uint64_t *size, uint32_t *stack_id);
-/* A cheap filter: false means p is certainly not tracked. */
-bool oomkit__prof_ptr_maybe(const void *p);
+/* The counting filter in front of the pointer set (prof_table.c). */
+enum { PROF_FILTER_BITS = 14 };
+extern _Atomic uint8_t oomkit__prof_filter[1u << PROF_FILTER_BITS];
+extern bool oomkit__prof_exact;
+/* Fibonacci hashing of a pointer without its always-zero low bits. */
+static inline uint64_t oomkit__prof_ptr_hash(const void *p)
+{
+    return ((uint64_t)(uintptr_t)p >> 4) * 0x9E3779B97F4A7C15ULL;
+}
+/* A cheap filter: false means p is certainly not tracked. Inline because
+ * it runs on every free(). */
+static inline bool oomkit__prof_ptr_maybe(const void *p)
+{
+    return atomic_load_explicit(&oomkit__prof_filter[oomkit__prof_ptr_hash(p) >>
+                                                     (64 - PROF_FILTER_BITS)],
+                                memory_order_relaxed) != 0;
+}
 void oomkit__prof_table_lock_all(void);
 void oomkit__prof_table_unlock_all(void);
 extern _Atomic int64_t oomkit__prof_inuse_total;
 
 /* prof_hooks.c */
 extern _Atomic int oomkit__prof_on;
-extern bool oomkit__prof_exact;
 void oomkit__prof_guard_enter(void);
 void oomkit__prof_guard_leave(void);
 void oomkit__prof_resolve_real(void);
