@@ -1,0 +1,260 @@
+/* Settings of `oomkit watch`: defaults, one-setting parser shared by the
+ * command line and the config file, and the file reader. */
+#include "watch/daemon.h"
+
+#include "watch/exporter.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void oomkit__watch_config_default(struct oomkit__watch_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->interval_s = 1;
+    snprintf(c->listen, sizeof c->listen, "%s", OOMKIT__EXPORTER_DEFAULT_ADDR);
+    snprintf(c->capture_dir, sizeof c->capture_dir, "/var/lib/oomkit/captures");
+    c->warn_ratio = 0.80;
+    c->critical_ratio = 0.90;
+    c->predict_s = 60;
+    c->cooldown_s = 300;
+    c->capture_max_bytes = 256u << 20;
+    c->window = 60;
+    c->max_targets = 256;
+    c->user_stacks = 1;
+    c->prof_wait_s = 2;
+}
+
+/* "1s", "250ms", "5m", "2h" or plain seconds. */
+static int parse_duration(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || errno || !(x >= 0) || !isfinite(x))
+        return -EINVAL;
+    if (strcmp(end, "ms") == 0)
+        x /= 1000;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        x *= 60;
+    else if (strcmp(end, "h") == 0)
+        x *= 3600;
+    else if (*end != '\0' && strcmp(end, "s") != 0)
+        return -EINVAL;
+    *out = x;
+    return 0;
+}
+
+/* "80%" or "0.8". */
+static int parse_ratio(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || errno || !isfinite(x))
+        return -EINVAL;
+    if (strcmp(end, "%") == 0)
+        x /= 100;
+    else if (*end != '\0')
+        return -EINVAL;
+    if (!(x > 0 && x <= 1))
+        return -EINVAL;
+    *out = x;
+    return 0;
+}
+
+/* "256M", "1G", "4096", "64k". */
+static int parse_size(const char *v, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || errno || !(x >= 0) || !isfinite(x))
+        return -EINVAL;
+    double m = 1;
+    switch (*end) {
+    case 'k': case 'K': m = 1024; end++; break;
+    case 'm': case 'M': m = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': m = 1024.0 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end == 'i' || *end == 'B')
+        end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+    if (*end != '\0')
+        return -EINVAL;
+    *out = (uint64_t)(x * m);
+    return 0;
+}
+
+static const struct {
+    const char *key;
+    int value;
+} keys[] = {
+    { "pid", 1 }, { "cgroup", 1 }, { "cgroups-under", 1 }, { "interval", 1 },
+    { "listen", 1 }, { "alertmanager", 1 }, { "capture-dir", 1 }, { "warn", 1 },
+    { "critical", 1 }, { "predict", 1 }, { "cooldown", 1 }, { "buy-time", 0 },
+    { "dry-run", 0 }, { "once", 0 }, { "duration", 1 }, { "capture-max", 1 },
+    { "window", 1 }, { "max-targets", 1 }, { "root", 1 }, { "no-user-stacks", 0 },
+    { "prof-wait", 1 }, { "print-metrics", 0 }, { "config", 1 },
+};
+
+int oomkit__watch_config_takes_value(const char *key)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(keys[i].key, key) == 0)
+            return keys[i].value;
+    return -1;
+}
+
+static int copy_str(char *dst, size_t cap, const char *v)
+{
+    if (strlen(v) >= cap)
+        return -ENAMETOOLONG;
+    snprintf(dst, cap, "%s", v);
+    return 0;
+}
+
+int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
+                             const char *value, char *err, size_t err_len)
+{
+    int takes = oomkit__watch_config_takes_value(key);
+    if (takes < 0) {
+        snprintf(err, err_len, "unknown setting '%s'", key);
+        return -EINVAL;
+    }
+    if (takes && (value == NULL || value[0] == '\0')) {
+        snprintf(err, err_len, "'%s' needs a value", key);
+        return -EINVAL;
+    }
+    int rc = 0;
+    double d = 0;
+    uint64_t u = 0;
+    if (strcmp(key, "pid") == 0) {
+        char *end;
+        long p = strtol(value, &end, 10);
+        if (*end != '\0' || p <= 0 || p > 0x3fffffff)
+            rc = -EINVAL;
+        else {
+            c->mode = OOMKIT__WATCH_PID;
+            c->pid = (pid_t)p;
+        }
+    } else if (strcmp(key, "cgroup") == 0 || strcmp(key, "cgroups-under") == 0) {
+        rc = copy_str(c->path, sizeof c->path, value);
+        c->mode = key[6] == '\0' ? OOMKIT__WATCH_CGROUP : OOMKIT__WATCH_UNDER;
+    } else if (strcmp(key, "interval") == 0) {
+        rc = parse_duration(value, &d);
+        if (rc == 0 && (d < 0.01 || d > 3600))
+            rc = -EINVAL;
+        c->interval_s = rc == 0 ? d : c->interval_s;
+    } else if (strcmp(key, "listen") == 0) {
+        if (strcmp(value, "off") == 0 || strcmp(value, "none") == 0)
+            c->listen[0] = '\0';
+        else {
+            char ss[128];
+            unsigned len;
+            rc = oomkit__exporter_parse_addr(value, ss, &len);
+            if (rc == 0)
+                rc = copy_str(c->listen, sizeof c->listen, value);
+        }
+    } else if (strcmp(key, "alertmanager") == 0) {
+        if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+            rc = -EINVAL;
+        else
+            rc = copy_str(c->alertmanager, sizeof c->alertmanager, value);
+    } else if (strcmp(key, "capture-dir") == 0) {
+        rc = copy_str(c->capture_dir, sizeof c->capture_dir, value);
+    } else if (strcmp(key, "warn") == 0) {
+        rc = parse_ratio(value, &c->warn_ratio);
+    } else if (strcmp(key, "critical") == 0) {
+        rc = parse_ratio(value, &c->critical_ratio);
+    } else if (strcmp(key, "predict") == 0) {
+        rc = parse_duration(value, &c->predict_s);
+    } else if (strcmp(key, "cooldown") == 0) {
+        rc = parse_duration(value, &c->cooldown_s);
+    } else if (strcmp(key, "duration") == 0) {
+        rc = parse_duration(value, &c->duration_s);
+    } else if (strcmp(key, "prof-wait") == 0) {
+        rc = parse_duration(value, &c->prof_wait_s);
+    } else if (strcmp(key, "capture-max") == 0) {
+        rc = parse_size(value, &u);
+        if (rc == 0 && u < 65536)
+            rc = -EINVAL;
+        c->capture_max_bytes = rc == 0 ? u : c->capture_max_bytes;
+    } else if (strcmp(key, "window") == 0 || strcmp(key, "max-targets") == 0) {
+        char *end;
+        long n = strtol(value, &end, 10);
+        if (*end != '\0' || n < 2 || n > 100000)
+            rc = -EINVAL;
+        else if (key[0] == 'w')
+            c->window = (unsigned)(n > 120 ? 120 : n);
+        else
+            c->max_targets = (unsigned)n;
+    } else if (strcmp(key, "root") == 0) {
+        rc = copy_str(c->sys_root, sizeof c->sys_root, value);
+    } else if (strcmp(key, "buy-time") == 0) {
+        c->buy_time = 1;
+    } else if (strcmp(key, "dry-run") == 0) {
+        c->dry_run = 1;
+    } else if (strcmp(key, "once") == 0) {
+        c->once = 1;
+    } else if (strcmp(key, "no-user-stacks") == 0) {
+        c->user_stacks = 0;
+    } else if (strcmp(key, "print-metrics") == 0) {
+        c->print_metrics = 1;
+    } else if (strcmp(key, "config") == 0) {
+        rc = 0; /* handled by the caller before the other settings */
+    }
+    if (rc != 0) {
+        snprintf(err, err_len, "bad value '%s' for '%s'", value ? value : "", key);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int oomkit__watch_config_load(struct oomkit__watch_config *c, const char *path,
+                              char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        int e = errno;
+        snprintf(err, err_len, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    char line[2048], why[256];
+    unsigned lineno = 0;
+    int rc = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        char *p = line;
+        char *hash = strchr(p, '#');
+        if (hash)
+            *hash = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t n = strlen(p);
+        while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+            p[--n] = '\0';
+        if (n == 0)
+            continue;
+        char *key = p, *val = p + strcspn(p, " \t=");
+        if (*val) {
+            *val++ = '\0';
+            while (*val == ' ' || *val == '\t' || *val == '=')
+                val++;
+        }
+        if (strcmp(key, "config") == 0) {
+            snprintf(err, err_len, "%s:%u: config files do not nest", path, lineno);
+            rc = -EINVAL;
+            break;
+        }
+        if (oomkit__watch_config_set(c, key, *val ? val : NULL, why, sizeof why) != 0) {
+            snprintf(err, err_len, "%s:%u: %s", path, lineno, why);
+            rc = -EINVAL;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
