@@ -69,11 +69,13 @@ struct oomkit__lint_rule_info {
 };
 extern const struct oomkit__lint_rule_info oomkit__lint_rules[OOMKIT__RULE_COUNT];
 
-/* The rule with this id, or -1. */
+/* The rule whose id is the len bytes at id (borrowed), or -1.
+ * Thread safety: reentrant. */
 int oomkit__lint_rule_by_id(const char *id, size_t len);
-/* "info", "warning", "error". */
+/* "info", "warning", "error": a static string. Thread safety: reentrant. */
 const char *oomkit__lint_severity_name(enum oomkit__lint_severity s);
-/* Parses "info" | "warning" | "error"; 0 or -EINVAL. */
+/* Parses "info" | "warning" | "error" (len bytes at s, borrowed) into *out;
+ * 0, or -EINVAL with *out unchanged. Thread safety: reentrant. */
 int oomkit__lint_severity_parse(const char *s, size_t len, enum oomkit__lint_severity *out);
 
 /* Fills cfg with the documented defaults (every rule on, ratio 1.3,
@@ -123,8 +125,10 @@ struct oomkit__lint_report {
     size_t n_containers; /* containers and init containers checked */
 };
 
-/* A new empty report, or NULL when out of memory. Free it with
- * oomkit__lint_report_free. Thread safety: reentrant. */
+/* A new empty report, or NULL when out of memory. The caller owns it and
+ * frees it, with every string its findings point to, through
+ * oomkit__lint_report_free (NULL is accepted). Thread safety: reentrant;
+ * one report is used by one thread at a time. */
 struct oomkit__lint_report *oomkit__lint_report_new(void);
 void oomkit__lint_report_free(struct oomkit__lint_report *rep);
 
@@ -138,18 +142,24 @@ int oomkit__lint_buffer(const struct oomkit__lint_config *cfg, struct oomkit__li
                         const char *name, const char *buf, size_t len);
 
 /* Records an input that could not be read (a missing file, an I/O error).
- * Returns 0 or -ENOMEM. Thread safety: as oomkit__lint_buffer. */
+ * name and message are copied. Returns 0, or -ENOMEM with rep unchanged
+ * apart from possibly a new input name. Thread safety: as
+ * oomkit__lint_buffer. */
 int oomkit__lint_report_error(struct oomkit__lint_report *rep, const char *name, uint32_t line,
                               uint32_t column, const char *message);
 
-/* Orders findings by input, line, column, rule, so output is stable. */
+/* Orders findings by input, line, column, rule (then insertion order), so
+ * output is stable. Thread safety: as oomkit__lint_buffer. */
 void oomkit__lint_report_sort(struct oomkit__lint_report *rep);
 
-/* The highest severity among the findings, or -1 when there are none. */
+/* The highest severity among the findings, or -1 when there are none.
+ * Thread safety: reentrant for a report no thread is changing. */
 int oomkit__lint_report_max_severity(const struct oomkit__lint_report *rep);
 
-/* The three output formats. They write to out and return 0, -ENOMEM or
- * -EIO. Thread safety: reentrant. */
+/* The three output formats: write cfg's rule settings (SARIF only) and
+ * rep's findings and input errors to out (borrowed; not closed). Return 0,
+ * -ENOMEM, or -EIO when out reports an error; output may then be partial.
+ * Thread safety: reentrant for a report no thread is changing. */
 int oomkit__lint_write_text(FILE *out, const struct oomkit__lint_config *cfg,
                             const struct oomkit__lint_report *rep);
 int oomkit__lint_write_json(FILE *out, const struct oomkit__lint_config *cfg,

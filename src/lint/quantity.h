@@ -51,14 +51,19 @@ int oomkit__lint_decimal_parse(const char *s, size_t len, struct oomkit__lint_ra
 char *oomkit__lint_format_bytes(uint64_t bytes, char *buf, size_t size);
 
 /* As above but rounded to whole MiB, up (round_up) or down, when the value
- * is at least 1 MiB, so suggested fixes read like what people write. */
+ * is at least 1 MiB, so suggested fixes read like what people write.
+ * Thread safety: reentrant. */
 char *oomkit__lint_format_bytes_mib(uint64_t bytes, bool round_up, char *buf, size_t size);
 
-/* Writes a ratio as a decimal with up to 2 fraction digits ("1.3", "2.05"). */
+/* Writes a ratio as a decimal rounded to at most 2 fraction digits ("1.3",
+ * "2.05") into buf; r.den must not be 0. Returns buf.
+ * Thread safety: reentrant. */
 char *oomkit__lint_format_ratio(struct oomkit__lint_ratio r, char *buf, size_t size);
 
 /* floor(a * r.num / r.den / scale), saturating at INT64_MAX; scale is 1 for
- * ratios and 100 for percentages. Exact on 128-bit integers. */
+ * ratios and 100 for percentages. Exact on 128-bit integers for a below
+ * 2^63, r.num below 2^60, r.den and scale below 2^32.
+ * Thread safety: reentrant (as are the two below). */
 uint64_t oomkit__lint_scale_floor(uint64_t a, struct oomkit__lint_ratio r, uint64_t scale);
 /* ceil(a * scale * r.den / r.num) saturating; r.num must be non-zero. */
 uint64_t oomkit__lint_unscale_ceil(uint64_t a, struct oomkit__lint_ratio r, uint64_t scale);

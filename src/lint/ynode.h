@@ -20,20 +20,24 @@
 yaml_node_t *oomkit__ynode_get(yaml_document_t *doc, yaml_node_t *node, const char *key,
                                yaml_node_t **key_out);
 
-/* The node at index, or NULL. */
+/* The node at index (libyaml's 1-based node index), or NULL for 0 or an
+ * index outside doc. Thread safety: reentrant. */
 yaml_node_t *oomkit__ynode_at(yaml_document_t *doc, int index);
 
-/* The bytes of a scalar node; {NULL, 0} for other nodes. */
+/* The bytes of a scalar node, owned by its document; {NULL, 0} for other
+ * nodes and NULL. Thread safety: reentrant. */
 oomkit_str oomkit__ynode_str(const yaml_node_t *node);
 
 /* True for a missing node and for YAML nulls: an empty or "~"/"null" plain
- * scalar. */
+ * scalar. Thread safety: reentrant. */
 bool oomkit__ynode_is_null(const yaml_node_t *node);
 
-/* True when node is a scalar whose bytes equal s. */
+/* True when node is a scalar whose bytes equal the C string s.
+ * Thread safety: reentrant. */
 bool oomkit__ynode_eq(const yaml_node_t *node, const char *s);
 
-/* 1-based line and column of the node's start. */
+/* 1-based line and column of the node's start; 0 for NULL.
+ * Thread safety: reentrant. */
 unsigned oomkit__ynode_line(const yaml_node_t *node);
 unsigned oomkit__ynode_column(const yaml_node_t *node);
 
