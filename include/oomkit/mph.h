@@ -176,6 +176,19 @@ int oomkit_static_map_build(const oomkit_str *keys, const int64_t *values, size_
 int oomkit_static_map_build_tsv(oomkit_str tsv, const oomkit_static_map_options *opts,
                                 oomkit_static_map **out);
 
+/* Freezes the store's current content into a static map: every field
+ * becomes key "namespace/name/key" with its value. ns selects one namespace
+ * (an unknown or empty one gives an empty map); an empty ns takes all of
+ * them. The store is only read (through its iteration API), so writers may
+ * run meanwhile; then each object is frozen as it was before or after each
+ * write to it. For one consistent snapshot, pause the writers. -EEXIST
+ * when two fields flatten to one key (names containing '/'); error_index
+ * is then the position of the second in iteration order.
+ * Thread safety: any thread; a reader of the store. */
+int oomkit_static_map_build_store(const struct oomkit_store *s, oomkit_str ns,
+                                  const oomkit_static_map_options *opts,
+                                  oomkit_static_map **out);
+
 /* Reads the value of key into *value (0), or -ENOENT when the fingerprint
  * or the kept key says the key is not in the map (*value untouched).
  * Thread safety: any number of threads on one handle. */

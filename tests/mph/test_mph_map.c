@@ -6,6 +6,8 @@
 
 #include <math.h>
 
+#include "oomkit/store.h"
+
 static void add_members(struct keyset *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -236,6 +238,53 @@ static void test_tsv(void **state)
     oomkit_static_map_close(m);
 }
 
+static void test_from_store(void **state)
+{
+    (void)state;
+    oomkit_store *st = NULL;
+    assert_int_equal(oomkit_store_open(NULL, &st), 0);
+    char name[64], key[64];
+    size_t puts = 0;
+    for (int ns = 0; ns < 3; ns++)
+        for (int o = 0; o < 200; o++)
+            for (int k = 0; k < 1 + (o % 5); k++) {
+                snprintf(name, sizeof(name), "app-%d-%04d", ns, o);
+                snprintf(key, sizeof(key), "status.field%d", k);
+                char nsb[16];
+                snprintf(nsb, sizeof(nsb), "ns%d", ns);
+                assert_int_equal(oomkit_store_put(st, oomkit_cstr(nsb), oomkit_cstr(name),
+                                                  oomkit_cstr(key), ns * 100000 + o * 10 + k),
+                                 0);
+                puts++;
+            }
+    oomkit_static_map_options o;
+    memset(&o, 0, sizeof(o));
+    o.keep_keys = 1;
+    oomkit_static_map *all = NULL, *one = NULL, *none = NULL;
+    assert_int_equal(oomkit_static_map_build_store(st, (oomkit_str){ NULL, 0 }, &o, &all), 0);
+    assert_int_equal(oomkit_mph_size(oomkit_static_map_mph(all)), puts);
+    assert_int_equal(oomkit_static_map_build_store(st, OOMKIT_STR("ns1"), &o, &one), 0);
+    assert_int_equal(oomkit_mph_size(oomkit_static_map_mph(one)), puts / 3);
+    assert_int_equal(oomkit_static_map_build_store(st, OOMKIT_STR("nope"), &o, &none), 0);
+    assert_int_equal(oomkit_mph_size(oomkit_static_map_mph(none)), 0);
+    int64_t v = 0;
+    assert_int_equal(oomkit_static_map_get(all, OOMKIT_STR("ns2/app-2-0007/status.field1"), &v), 0);
+    assert_int_equal(v, 200071);
+    assert_int_equal(oomkit_static_map_get(one, OOMKIT_STR("ns1/app-1-0199/status.field4"), &v), 0);
+    assert_int_equal(v, 101994);
+    assert_int_equal(oomkit_static_map_get(one, OOMKIT_STR("ns2/app-2-0007/status.field1"), &v),
+                     -ENOENT);
+    /* The map is a snapshot: later writes do not show. */
+    assert_int_equal(oomkit_store_put(st, OOMKIT_STR("ns1"), OOMKIT_STR("app-1-0199"),
+                                      OOMKIT_STR("status.field4"), -1), 0);
+    assert_int_equal(oomkit_static_map_get(one, OOMKIT_STR("ns1/app-1-0199/status.field4"), &v), 0);
+    assert_int_equal(v, 101994);
+    oomkit_static_map_close(all);
+    oomkit_static_map_close(one);
+    oomkit_static_map_close(none);
+    oomkit_store_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_exact_binary_keys),
         cmocka_unit_test(test_map_errors),
         cmocka_unit_test(test_tsv),
+        cmocka_unit_test(test_from_store),
     };
     return cmocka_run_group_tests_name("mph_map", tests, NULL, NULL);
 }
