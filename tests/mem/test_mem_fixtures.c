@@ -11,6 +11,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mem/mem_internal.h"
@@ -187,6 +188,79 @@ static void test_smaps(void **state)
     assert_int_equal(m->f.lazyfree_bytes, OOMKIT_MEM_ABSENT);
     oomkit_mem_maps_free(maps);
     oomkit_mem_ctx_close(ctx);
+}
+
+/* The streaming reader must give exactly what a whole-buffer parse gives,
+ * whatever the chunk boundaries cut: a generated smaps of ~1.5 MB (many
+ * 256 KiB chunks, lines split at every offset over the copies) read through
+ * a temporary root, compared field by field. */
+static void test_smaps_chunk_boundaries(void **state)
+{
+    (void)state;
+    const char *src = getenv("OOMKIT_SOURCE_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/fixtures/proc/k6/proc/1234/smaps", src ? src : ".");
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static char one[64 * 1024];
+    size_t n1 = fread(one, 1, sizeof one, f);
+    fclose(f);
+    assert_true(n1 > 1000);
+
+    const char *tmpdir = getenv("TMPDIR");
+    char root[4096];
+    snprintf(root, sizeof root, "%s/oomkit-mem-chunks-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    assert_non_null(mkdtemp(root));
+    char dir[4200], file[4300];
+    snprintf(dir, sizeof dir, "%s/proc", root);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(dir, sizeof dir, "%s/proc/1", root);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(file, sizeof file, "%s/smaps", dir);
+    f = fopen(file, "w");
+    assert_non_null(f);
+    /* Copies of the fixture with a growing path so line offsets drift. */
+    size_t total = 0;
+    char *big = malloc(2u << 20);
+    assert_non_null(big);
+    for (int copy = 0; total + n1 + 64 < (2u << 20) - 4096 && copy < 1500; copy++) {
+        memcpy(big + total, one, n1);
+        total += n1;
+        total += (size_t)snprintf(big + total, 64, "%x-%x rw-p 00000000 00:00 0 /x%0*d\n",
+                                  0x1000 * (copy + 1), 0x1000 * (copy + 2), copy % 40, 0);
+    }
+    assert_int_equal(fwrite(big, 1, total, f), total);
+    fclose(f);
+
+    oomkit_mem_options o = { .root = root };
+    oomkit_mem_ctx *ctx = NULL;
+    assert_int_equal(oomkit_mem_ctx_open(&o, &ctx), 0);
+    oomkit_mem_maps *a = NULL, *b = NULL;
+    assert_int_equal(oomkit_mem_maps_read(ctx, 1, OOMKIT_MEM_MAPS_SMAPS, &a), 0);
+    assert_int_equal(oomkit__maps_parse_buffer(big, total, &b), 0);
+    assert_true(oomkit_mem_maps_count(a) > 1000);
+    assert_int_equal(oomkit_mem_maps_count(a), oomkit_mem_maps_count(b));
+    for (size_t i = 0; i < oomkit_mem_maps_count(a); i++) {
+        const oomkit_mem_mapping *x = oomkit_mem_maps_get(a, i), *y = oomkit_mem_maps_get(b, i);
+        assert_int_equal(x->start, y->start);
+        assert_int_equal(x->end, y->end);
+        assert_int_equal(x->path.len, y->path.len);
+        if (x->path.len)
+            assert_memory_equal(x->path.ptr, y->path.ptr, x->path.len);
+        assert_memory_equal(&x->f, &y->f, sizeof x->f);
+    }
+    /* Spot check one value in a late copy. */
+    const oomkit_mem_mapping *heap = oomkit_mem_maps_get(a, oomkit_mem_maps_count(a) - 16);
+    assert_int_equal(heap->f.rss_bytes, KIB(3072));
+    oomkit_mem_maps_free(a);
+    oomkit_mem_maps_free(b);
+    oomkit_mem_ctx_close(ctx);
+    free(big);
+    unlink(file);
+    rmdir(dir);
+    snprintf(dir, sizeof dir, "%s/proc", root);
+    rmdir(dir);
+    rmdir(root);
 }
 
 static void test_threads_and_breakdown(void **state)
@@ -556,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_statm_and_stat),
         cmocka_unit_test(test_rollup),
         cmocka_unit_test(test_smaps),
+        cmocka_unit_test(test_smaps_chunk_boundaries),
         cmocka_unit_test(test_threads_and_breakdown),
         cmocka_unit_test(test_vanished_and_denied),
         cmocka_unit_test(test_eacces_names_file),
