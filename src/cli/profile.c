@@ -37,7 +37,9 @@ static void usage(FILE *out)
             "  --signal SIG    dump when the process gets SIG (default USR2)\n"
             "  --inuse SIZE    dump once when the in-use heap first reaches SIZE\n"
             "  --unwind MODE   fp (frame pointers, fast) or dwarf (libunwind, default)\n"
-            "  --follow-exec   keep profiling programs that CMD executes\n");
+            "  --follow-exec   keep profiling programs that CMD executes (by default only\n"
+            "                  CMD itself is profiled, so name the program, not a shell)\n"
+            "The summary goes to stderr; `oomkit report PROFILE` shows more.\n");
 }
 
 static bool file_exists(const char *p)
@@ -137,7 +139,9 @@ static int cmd_profile(int argc, char **argv)
             prefix = v, i++;
         } else if (v != NULL && strcmp(a, "--interval") == 0) {
             char s[64];
-            snprintf(s, sizeof(s), "%ss", v);
+            size_t vl = strlen(v);
+            /* --interval 30 means seconds; 30s, 500ms, 2m pass through. */
+            snprintf(s, sizeof(s), "%s%s", v, vl > 0 && v[vl - 1] >= '0' && v[vl - 1] <= '9' ? "s" : "");
             bad = append(env, sizeof(env), "interval", s), i++;
             strcat(dump, "+interval");
         } else if (v != NULL && strcmp(a, "--signal") == 0) {

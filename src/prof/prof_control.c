@@ -38,14 +38,15 @@ static _Atomic unsigned seq;
 static _Atomic int inuse_fired;
 static _Atomic int started;
 
+/* One line on stderr without stdio (which may allocate or hold locks); b
+ * is printed up to its first comma, so a bad setting is named alone. */
 static void say(const char *a, const char *b)
 {
-    /* One line on stderr without stdio (which may allocate or hold locks). */
     ssize_t r;
     r = write(2, "oomkit-prof: ", 13);
     r = write(2, a, strlen(a));
     if (b != NULL)
-        r = write(2, b, strlen(b));
+        r = write(2, b, strcspn(b, ","));
     r = write(2, "\n", 1);
     (void)r;
 }

@@ -216,7 +216,7 @@ static void test_signal_and_bad_setting(void **state)
     snprintf(env, sizeof(env), "sample=banana,out=%s/p,dump=exit+signal", dir);
     char *argv[] = { (char *)pt_target("prof_sites"), (char *)"idle", (char *)"400", NULL };
     assert_int_equal(pt_run(argv, env, err, sizeof(err)), 0);
-    assert_non_null(strstr(err, "sample=banana"));
+    assert_non_null(strstr(err, "sample=banana\n")); /* the bad setting alone */
     assert_null(strchr(strchr(err, '\n') + 1, '\n')); /* exactly one line */
     char files[8][512];
     /* The target raised SIGUSR2 once: one dump from the signal, one at exit. */
@@ -225,6 +225,22 @@ static void test_signal_and_bad_setting(void **state)
     assert_int_equal(oomkit__pprof_read_file(files[0], &p), 0);
     assert_int_equal(p.period, 512 * 1024); /* the default survived */
     oomkit__pprof_free(&p);
+}
+
+static void test_interval_dumps(void **state)
+{
+    (void)state;
+    const char *dir = pt_tmpdir("interval");
+    char env[700];
+    snprintf(env, sizeof(env), "interval=150ms,dump=none,out=%s/p", dir);
+    char *argv[] = { (char *)pt_target("prof_sites"), (char *)"idle", (char *)"700",
+                     (char *)"quiet", NULL };
+    assert_int_equal(pt_run(argv, env, NULL, 0), 0);
+    char files[16][512];
+    size_t n = pt_list(dir, "p.", files, 16);
+    /* 700 ms at 150 ms: 4 timer dumps, give or take scheduling. */
+    print_message("interval dumps: %zu\n", n);
+    assert_true(n >= 2 && n <= 6);
 }
 
 static void test_inuse_threshold(void **state)
@@ -316,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_dlopen_library),
         cmocka_unit_test(test_sampled_estimates),
         cmocka_unit_test(test_signal_and_bad_setting),
+        cmocka_unit_test(test_interval_dumps),
         cmocka_unit_test(test_inuse_threshold),
         cmocka_unit_test(test_go_pprof_reads_it),
         cmocka_unit_test(test_ten_million_allocations),
