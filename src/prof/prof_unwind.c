@@ -43,6 +43,9 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 void oomkit__prof_unwind_init(void)
 {
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&oomkit__prof_unwind_init);
+    /* libunwind's default cache is global and lock-protected; a per-thread
+     * cache keeps unwinding threads from serialising on it. */
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 }
 
 struct stack_bounds {
