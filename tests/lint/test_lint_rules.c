@@ -330,8 +330,8 @@ static void test_walker_kinds(void **state)
         "kind: ReplicaSet\nspec:\n  template:\n    spec:\n      containers: [{name: a}]\n",
         "kind: ReplicationController\nspec:\n  template:\n    spec:\n      containers: [{name: a}]\n",
         "kind: Job\nspec:\n  template:\n    spec:\n      initContainers: [{name: a}]\n",
-        "kind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
-        "          containers: [{name: a}]\n",
+        ("kind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n"
+         "          containers: [{name: a}]\n"),
         "kind: PodTemplate\ntemplate:\n  spec:\n    containers: [{name: a}]\n",
         "kind: Pod\nspec:\n  containers: [{name: a}]\n",
         "kind: List\nitems:\n- kind: Pod\n  spec:\n    containers: [{name: a}]\n",
