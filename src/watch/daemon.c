@@ -570,8 +570,8 @@ static void sample_target(struct daemon *d, struct target *t, double now)
         }
         if (rc < 0) {
             if (!t->read_err_logged)
-                logf_(d, "%s: cannot read cgroup %s (%s: %s); still sampling", t->label,
-                      t->ref.dir, oomkit_mem_ctx_last_path(d->ctx), oomkit_strerror(rc));
+                logf_(d, "%s: cannot read cgroup %s: %s (a missing, bad or truncated kernel "
+                      "file); still sampling", t->label, t->ref.dir, oomkit_strerror(rc));
             t->read_err_logged = 1;
             t->have_st = 0;
         } else {
@@ -830,12 +830,12 @@ static void render(struct daemon *d)
     oomkit__metrics_sample(m, NULL, 0, cpu);
     oomkit__metrics_family(m, "oomkit_watch_resident_memory_bytes", "gauge", "Resident memory of the daemon.");
     oomkit__metrics_sample(m, NULL, 0, rss);
-    oomkit__metrics_family(m, "oomkit_watch_sample_gap_seconds", "gauge", "Gap between sampling rounds, by quantile.");
-    struct oomkit__label q50[] = { { "quantile", "0.5" } }, q99[] = { { "quantile", "0.99" } },
-                         q1[] = { { "quantile", "1" } };
-    oomkit__metrics_sample(m, q50, 1, p50);
-    oomkit__metrics_sample(m, q99, 1, p99);
-    oomkit__metrics_sample(m, q1, 1, mx);
+    oomkit__metrics_family(m, "oomkit_watch_sample_gap_p50_seconds", "gauge", "Median gap between sampling rounds.");
+    oomkit__metrics_sample(m, NULL, 0, p50);
+    oomkit__metrics_family(m, "oomkit_watch_sample_gap_p99_seconds", "gauge", "99th percentile gap between sampling rounds.");
+    oomkit__metrics_sample(m, NULL, 0, p99);
+    oomkit__metrics_family(m, "oomkit_watch_sample_gap_max_seconds", "gauge", "Largest gap between sampling rounds.");
+    oomkit__metrics_sample(m, NULL, 0, mx);
     if (d->am) {
         struct oomkit__alert_stats as;
         oomkit__alert_get_stats(d->am, &as);
@@ -889,9 +889,10 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
 
     int got = 0;
     if (c->sys_root[0] == '\0') {
-        if (oomkit__wsys_protect_self(-900, &got) == 0 && got == -900)
+        int prc = oomkit__wsys_protect_self(-900, &got);
+        if (prc == 0 && got == -900)
             logf_(d, "oom_score_adj set to -900");
-        else if (got != 0 || oomkit__wsys_protect_self(-900, &got) == 0)
+        else if (prc == 0)
             logf_(d, "oom_score_adj -900 not allowed here; lowest accepted is %d", got);
         else
             logf_(d, "could not lower oom_score_adj; the OOM killer may pick this daemon");
