@@ -422,7 +422,8 @@ static int build(struct dump *d)
     p->time_nanos = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     char comment[128];
     snprintf(comment, sizeof(comment), "oomkit-prof pid %ld, %s", (long)getpid(),
-             oomkit__prof_exact ? "exact (every allocation)" : "Poisson-sampled by bytes, unsampled");
+             oomkit__prof_exact ? "exact: every allocation recorded"
+                                : "Poisson-sampled by bytes; values are un-sampled estimates");
     p->comments = oomkit__malloc(sizeof(int64_t));
     if (p->comments == NULL)
         return -ENOMEM;
