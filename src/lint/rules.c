@@ -284,6 +284,16 @@ static void check_go(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_con
     if (e->value != NULL) {
         oomkit_str s = oomkit__ynode_str(e->value);
         int n = (int)(s.len > 60 ? 60 : s.len);
+        if (memchr(s.ptr, '$', s.len) != NULL)
+            return; /* a $(VAR) reference Kubernetes expands: not visible here */
+        if (s.len == 0) {
+            /* Go reads an empty GOMEMLIMIT as unset. */
+            oomkit__lint_emit(ctx, c, OOMKIT__RULE_GO_MEMLIMIT, e->value, fix,
+                              "GOMEMLIMIT is empty, which Go treats as unset: the Go GC ignores "
+                              "the %s limit",
+                              q(lim, bl, sizeof(bl)));
+            return;
+        }
         if (s.len == 3 && memcmp(s.ptr, "off", 3) == 0) {
             oomkit__lint_emit(ctx, c, OOMKIT__RULE_GO_MEMLIMIT, e->value, fix,
                               "GOMEMLIMIT=off: the Go GC ignores the %s limit",
@@ -295,6 +305,18 @@ static void check_go(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_con
                               "GOMEMLIMIT \"%.*s\" is not a Go byte count (digits then B, KiB, "
                               "MiB, GiB or TiB); the Go runtime refuses to start",
                               n, s.ptr ? s.ptr : "");
+            return;
+        }
+        /* A bare number is bytes to Go; under 1 % of the limit it is
+         * almost surely meant in MiB (GOMEMLIMIT=900 for 900MiB), and the
+         * GC would run continuously. */
+        if (s.ptr[s.len - 1] >= '0' && s.ptr[s.len - 1] <= '9' && (u128)v * 100 < lim) {
+            snprintf(fix, sizeof(fix), "write the unit: GOMEMLIMIT=%.*sMiB, or %s",
+                     n, s.ptr, go_bytes(budget, bg, sizeof(bg)));
+            oomkit__lint_emit(ctx, c, OOMKIT__RULE_GO_MEMLIMIT, e->value, fix,
+                              "GOMEMLIMIT %.*s has no unit, so Go reads %" PRIu64 " bytes: under "
+                              "1%% of the %s limit, the GC would run continuously",
+                              n, s.ptr, v, q(lim, bl, sizeof(bl)));
             return;
         }
     } else if (e->value_from != NULL) {
@@ -385,6 +407,16 @@ static void jvm_token(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_co
         n--;
     size_t k;
     uint64_t v;
+    bool sized = prefix(t, n, "-Xmx", &k) || prefix(t, n, "-XX:MaxHeapSize=", &k) ||
+                 prefix(t, n, "-XX:MaxDirectMemorySize=", &k) ||
+                 prefix(t, n, "-XX:MaxRAMPercentage=", &k) || prefix(t, n, "-XX:MaxRAMFraction=", &k);
+    if (sized && memchr(t, '$', n) != NULL) {
+        /* -Xmx$(HEAP) or -Xmx${HEAP}: expanded by Kubernetes or a shell, so
+         * the value is not visible here. */
+        o->detected = true;
+        o->opaque = true;
+        return;
+    }
     if (prefix(t, n, "-Xmx", &k) || prefix(t, n, "-XX:MaxHeapSize=", &k)) {
         o->detected = true;
         if (oomkit__lint_jvm_bytes_parse(t + k, n - k, &v) != 0) {
@@ -490,7 +522,9 @@ static void check_jvm(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_co
     jvm_env(ctx, c, &o, &c->java_opts);
     jvm_seq(ctx, c, &o, c->command);
     jvm_seq(ctx, c, &o, c->args);
-    if (!o.detected || c->limit.state != OOMKIT__MEM_OK)
+    /* Options in a ConfigMap, a Secret or an unexpanded reference may hold
+     * any cap: only invalid sizes (reported above) are certain. */
+    if (!o.detected || o.opaque || c->limit.state != OOMKIT__MEM_OK)
         return;
 
     const struct oomkit__lint_ratio share = ctx->cfg->rule[OOMKIT__RULE_JVM_CAPS].param;
@@ -503,8 +537,6 @@ static void check_jvm(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_co
     char fix[256], b1[32], b2[32], b3[32], bl[32];
 
     if (!has_heap || !o.direct_set) {
-        if (o.opaque)
-            return; /* the missing cap may sit in a ConfigMap we cannot read */
         const yaml_node_t *at = heap_at ? heap_at : o.direct_at ? o.direct_at : o.first_at;
         if (!has_heap && !o.direct_set) {
             snprintf(fix, sizeof(fix), "add -XX:MaxRAMPercentage=60 -XX:MaxDirectMemorySize=%s",
@@ -599,7 +631,7 @@ static void check_prof(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_c
     const struct oomkit__lint_env *e = &c->oomkit_prof;
     if (e->value == NULL || c->limit.state != OOMKIT__MEM_OK)
         return;
-    oomkit_str thr;
+    oomkit_str thr = { NULL, 0 };
     if (!prof_threshold(oomkit__ynode_str(e->value), &thr))
         return;
     const struct oomkit__lint_ratio share = ctx->cfg->rule[OOMKIT__RULE_PROF_THRESHOLD].param;
@@ -613,6 +645,8 @@ static void check_prof(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_c
     snprintf(fix, sizeof(fix), "set the threshold to inuse>=%s so the profile is written "
                                "before the OOM kill",
              go_bytes(sug, b1, sizeof(b1)));
+    if (thr.ptr == NULL || memchr(thr.ptr, '$', thr.len) != NULL)
+        return; /* a $(VAR) reference: not visible here */
     int n = (int)(thr.len > 40 ? 40 : thr.len);
     if (thr.len > 0 && thr.ptr[thr.len - 1] == '%') {
         struct oomkit__lint_ratio pct;

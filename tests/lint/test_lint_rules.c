@@ -202,6 +202,21 @@ static void test_go_memlimit(void **state)
     expect_only(rep, OOMKIT__RULE_GO_MEMLIMIT, 1);
     oomkit__lint_report_free(rep);
 
+    /* Empty is unset to Go; a bare small number is bytes to Go. */
+    rep = pod(NULL, RES("1Gi", "1Gi") "      env:\n        - {name: GOMEMLIMIT, value: \"\"}\n");
+    expect_only(rep, OOMKIT__RULE_GO_MEMLIMIT, 1);
+    assert_non_null(strstr(rep->findings[0].message, "empty"));
+    oomkit__lint_report_free(rep);
+    rep = pod(NULL, RES("1Gi", "1Gi") "      env:\n        - {name: GOMEMLIMIT, value: \"900\"}\n");
+    expect_only(rep, OOMKIT__RULE_GO_MEMLIMIT, 1);
+    assert_non_null(strstr(rep->findings[0].fix, "GOMEMLIMIT=900MiB"));
+    oomkit__lint_report_free(rep);
+    /* A $(VAR) reference is expanded by Kubernetes: not checked. */
+    rep = pod(NULL, RES("1Gi", "1Gi") "      env:\n        - {name: LIM, value: 2GiB}\n"
+                                      "        - {name: GOMEMLIMIT, value: $(LIM)}\n");
+    expect_only(rep, -1, 0);
+    oomkit__lint_report_free(rep);
+
     /* Not a Go container: no GOMEMLIMIT needed. */
     rep = pod(NULL, RES("1Gi", "1Gi") "      env:\n        - {name: GOPATH, value: /go}\n");
     expect_only(rep, -1, 0);
@@ -276,6 +291,16 @@ static void test_jvm_caps(void **state)
     expect_only(rep, -1, 0);
     oomkit__lint_report_free(rep);
 
+    /* Unexpanded references hide the value: no finding. */
+    rep = pod(NULL, RES("1Gi", "1Gi") "      args: [\"-Xmx$(HEAP)\", \"-XX:MaxDirectMemorySize=${DIRECT}\"]\n");
+    expect_only(rep, -1, 0);
+    oomkit__lint_report_free(rep);
+    /* ...but an invalid literal size is still certain. */
+    rep = pod(NULL, RES("1Gi", "1Gi") "      args: [\"-Xmx1gb\", \"-XX:MaxDirectMemorySize=$(D)\"]\n");
+    expect_only(rep, OOMKIT__RULE_JVM_CAPS, 1);
+    assert_non_null(strstr(rep->findings[0].message, "invalid size"));
+    oomkit__lint_report_free(rep);
+
     /* Options from a ConfigMap cannot be seen: no finding. */
     rep = pod(NULL, RES("1Gi", "1Gi") "      env:\n        - name: JAVA_OPTS\n          valueFrom:\n"
                                       "            configMapKeyRef: {name: a, key: b}\n");
@@ -314,6 +339,9 @@ static void test_prof_threshold(void **state)
     expect_only(rep, OOMKIT__RULE_PROF_THRESHOLD, 1);
     oomkit__lint_report_free(rep);
     rep = pod(NULL, RES("1Gi", "1Gi") "      env:\n        - {name: OOMKIT_PROF, value: \"inuse>=80%\"}\n");
+    expect_only(rep, -1, 0);
+    oomkit__lint_report_free(rep);
+    rep = pod(NULL, RES("1Gi", "1Gi") "      env:\n        - {name: OOMKIT_PROF, value: \"inuse>=$(T)\"}\n");
     expect_only(rep, -1, 0);
     oomkit__lint_report_free(rep);
 }
