@@ -227,6 +227,40 @@ static void test_signal_and_bad_setting(void **state)
     oomkit__pprof_free(&p);
 }
 
+/* Number of profiles under dir with prefix whose leak_big is in use. */
+static int profiles_with_leak_big(const char *dir, const char *prefix)
+{
+    char files[16][512];
+    size_t n = pt_list(dir, prefix, files, 16);
+    int with = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct oomkit__pprof_profile p;
+        assert_int_equal(oomkit__pprof_read_file(files[i], &p), 0);
+        struct pt_site s[MAX_SITES];
+        size_t k = pt_sum_by_leaf(&p, "inuse_space", s, MAX_SITES);
+        with += pt_site_value(s, k, "leak_big", NULL) > 0;
+        oomkit__pprof_free(&p);
+    }
+    return with;
+}
+
+static void test_exec_follows_only_when_asked(void **state)
+{
+    (void)state;
+    const char *dir = pt_tmpdir("exec");
+    char env[700], script[700];
+    snprintf(script, sizeof(script), "'%s' idle 10 quiet; true", pt_target("prof_sites"));
+    char *argv[] = { (char *)"/bin/sh", (char *)"-c", script, NULL };
+    /* Default: the shell is profiled, the program it runs is not. */
+    snprintf(env, sizeof(env), "sample=all,out=%s/stop", dir);
+    assert_int_equal(pt_run(argv, env, NULL, 0), 0);
+    assert_int_equal(profiles_with_leak_big(dir, "stop."), 0);
+    /* exec=follow keeps LD_PRELOAD, so the program writes its own file. */
+    snprintf(env, sizeof(env), "sample=all,exec=follow,out=%s/follow", dir);
+    assert_int_equal(pt_run(argv, env, NULL, 0), 0);
+    assert_int_equal(profiles_with_leak_big(dir, "follow."), 1);
+}
+
 static void test_interval_dumps(void **state)
 {
     (void)state;
@@ -333,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_sampled_estimates),
         cmocka_unit_test(test_signal_and_bad_setting),
         cmocka_unit_test(test_interval_dumps),
+        cmocka_unit_test(test_exec_follows_only_when_asked),
         cmocka_unit_test(test_inuse_threshold),
         cmocka_unit_test(test_go_pprof_reads_it),
         cmocka_unit_test(test_ten_million_allocations),
