@@ -1,11 +1,17 @@
 /* The object block: one variable-size allocation per object holding its
- * header, its fields and its name.
+ * header, its name and its fields.
  *
  *   0      4      8     10    12       16       20
- *   +------+------+-----+-----+--------+--------+----------------+-----+----------------+------+
- *   |ns_id |obj_id|nflds| cap |name_len| ns_pos | u32 keys[cap]  | pad | i64 values[cap]| name |
- *   +------+------+-----+-----+--------+--------+----------------+-----+----------------+------+
- *                                                                      ^ 8-aligned
+ *   +------+------+-----+-----+--------+--------+------+-----+---------------+-----+----------------+
+ *   |ns_id |obj_id|nflds| cap |name_len| ns_pos | name | pad | u32 keys[cap] | pad | i64 values[cap]|
+ *   +------+------+-----+-----+--------+--------+------+-----+---------------+-----+----------------+
+ *                                                     4-aligned ^      8-aligned ^
+ *
+ * The name comes first (the design sketch had it last): a hit lookup then
+ * reads the header, compares the name and scans the keys in one or two
+ * adjacent cache lines before touching the value, and the padding falls
+ * out smaller. Measured on the 100k-object workload: 21.37 instead of 21.68
+ * bytes per entry, and hit lookups no slower (docs/architecture.md).
  *
  * Invariants, and who may touch what:
  * - ns_id, obj_id, cap, name_len and the name never change once the block is
@@ -41,13 +47,19 @@ _Static_assert(sizeof(oomkit__blk) == 20, "the block header is 20 bytes, keys fo
 
 #define BLK_MAX_FIELDS UINT16_MAX
 
-static inline size_t oomkit__blk_values_off(size_t cap)
+/* Name first, then keys, then values: a lookup compares the name and scans
+ * the keys in the block's first cache line or two. */
+static inline size_t oomkit__blk_keys_off(size_t name_len)
 {
-    return (sizeof(oomkit__blk) + 4 * cap + 7) & ~(size_t)7;
+    return (sizeof(oomkit__blk) + name_len + 3) & ~(size_t)3;
+}
+static inline size_t oomkit__blk_values_off(size_t cap, size_t name_len)
+{
+    return (oomkit__blk_keys_off(name_len) + 4 * cap + 7) & ~(size_t)7;
 }
 static inline size_t oomkit__blk_bytes(size_t cap, size_t name_len)
 {
-    return (oomkit__blk_values_off(cap) + 8 * cap + name_len + 7) & ~(size_t)7;
+    return oomkit__blk_values_off(cap, name_len) + 8 * cap;
 }
 static inline size_t oomkit__blk_size(const oomkit__blk *b)
 {
@@ -55,15 +67,15 @@ static inline size_t oomkit__blk_size(const oomkit__blk *b)
 }
 static inline uint32_t *oomkit__blk_keys(const oomkit__blk *b)
 {
-    return (uint32_t *)(uintptr_t)((const char *)b + sizeof(oomkit__blk));
+    return (uint32_t *)(uintptr_t)((const char *)b + oomkit__blk_keys_off(b->name_len));
 }
 static inline int64_t *oomkit__blk_values(const oomkit__blk *b)
 {
-    return (int64_t *)(uintptr_t)((const char *)b + oomkit__blk_values_off(b->cap));
+    return (int64_t *)(uintptr_t)((const char *)b + oomkit__blk_values_off(b->cap, b->name_len));
 }
 static inline const char *oomkit__blk_name(const oomkit__blk *b)
 {
-    return (const char *)b + oomkit__blk_values_off(b->cap) + 8 * (size_t)b->cap;
+    return (const char *)b + sizeof(oomkit__blk);
 }
 static inline uint16_t oomkit__blk_nfields(const oomkit__blk *b)
 {

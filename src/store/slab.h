@@ -26,6 +26,7 @@
 typedef struct oomkit__slab_page {
     struct oomkit__slab_page *next;
     uint64_t live_bytes; /* compact's scratch */
+    uint64_t free_bytes; /* compact's scratch */
 } oomkit__slab_page;
 
 typedef struct oomkit__slab {

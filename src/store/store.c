@@ -10,7 +10,7 @@
  *   (atoms.c)   | ns_id                             (atoms.c) key_id
  *               v                                        |
  *   object table slot [tag16|ptr] --------> block { ns_id obj_id nfields cap name_len ns_pos
- *   (objtab.c, XXH3(name, seed ns_id))             | keys[cap] | values[cap] | name }
+ *   (objtab.c, XXH3(name, seed ns_id))             | name | keys[cap] | values[cap] }
  *                                                   ^     (block.h, slab.c)
  *   handle directory [gen|ptr] ---------------------+
  *   (handles.c, id -> block; handle = id | gen << 32)
@@ -742,21 +742,43 @@ static int compact_slab_round(oomkit_store *s, size_t *freed_pages)
             pg->live_bytes += oomkit__blk_size(b);
     }
     size_t ncand = 0;
-    for (i = 0; i < n; i++)
+    uint64_t free_total = 0;
+    for (i = 0; i < n; i++) {
+        pages[i]->free_bytes = 0;
         if (pages[i]->live_bytes * 2 < SLAB_PAGE_BYTES)
             cand[ncand++] = pages[i];
+    }
+    for (size_t c = 0; c <= SLAB_CLASSES; c++) {
+        for (void *b = sl->free[c]; b != NULL; b = *(void **)b) {
+            oomkit__slab_page *pg = page_of(pages, n, b);
+            if (pg != NULL) {
+                pg->free_bytes += c * 8;
+                free_total += c * 8;
+            }
+        }
+    }
     qsort(cand, ncand, sizeof(*cand), cmp_live);
-    /* Room the budget leaves for fresh pages, in bytes of blocks. */
+    /* Room the budget leaves for fresh pages, in bytes of blocks. When it
+     * leaves less than a page, blocks can still move into the free space of
+     * the pages that stay (exact size classes permitting): choose only as
+     * many pages as that space could take. */
     uint64_t room = UINT64_MAX;
+    int free_space_only = 0;
     if (s->budget_bytes != 0) {
         uint64_t total = oomkit__smem_total(&s->m);
         uint64_t spare = s->budget_bytes > total ? s->budget_bytes - total : 0;
         room = spare / oomkit__alloc_footprint(SLAB_PAGE_BYTES) * (SLAB_PAGE_BYTES - 4096);
+        free_space_only = room == 0;
     }
-    uint64_t move = 0;
+    uint64_t move = 0, chosen_free = 0;
     size_t nsparse = 0;
-    for (i = 0; i < ncand && move + cand[i]->live_bytes <= room; i++) {
-        move += cand[i]->live_bytes;
+    for (i = 0; i < ncand; i++) {
+        uint64_t live = cand[i]->live_bytes;
+        if (free_space_only ? move + live > free_total - chosen_free - cand[i]->free_bytes
+                            : move + live > room)
+            break;
+        move += live;
+        chosen_free += cand[i]->free_bytes;
         cand[i]->live_bytes |= SPARSE_FLAG;
         nsparse++;
     }
@@ -792,7 +814,7 @@ static int compact_slab_round(oomkit_store *s, size_t *freed_pages)
             continue;
         size_t sz = oomkit__blk_size(b);
         if (!fits(s, oomkit__slab_need(sl, sz)))
-            break;
+            continue; /* no room for this size: its page stays */
         oomkit__blk *nb = block_alloc(s, sz);
         if (nb == NULL) {
             r = -ENOMEM;
