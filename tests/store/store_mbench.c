@@ -18,10 +18,12 @@ typedef struct ent {
     int64_t value;
 } ent;
 
+/* Thread CPU time: on a shared machine, time spent descheduled is not the
+ * store's. */
 static uint64_t now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -118,6 +120,25 @@ int main(int argc, char **argv)
     }
     t1 = now_ns();
     printf("hit ns/op %.1f (checksum %lld)\n", (double)(t1 - t0) / (double)q, (long long)sum);
+    /* The fast path: handles and key ids resolved beforehand. */
+    oomkit_store_obj *hs = malloc(q * sizeof(*hs));
+    uint32_t *ks = malloc(q * sizeof(*ks));
+    for (size_t i = 0; i < q; i++) {
+        const ent *r = &e[idx[i]];
+        if (oomkit_store_object(s, r->ns, r->name, 0, &hs[i]) != 0 ||
+            oomkit_store_key(s, r->key, 0, &ks[i]) != 0)
+            return 1;
+    }
+    t0 = now_ns();
+    for (size_t i = 0; i < q; i++) {
+        if (oomkit_store_obj_get(s, hs[i], ks[i], &v) != 0)
+            return 1;
+        sum += v;
+    }
+    t1 = now_ns();
+    printf("hit ns/op by handle %.1f\n", (double)(t1 - t0) / (double)q);
+    free(hs);
+    free(ks);
     t0 = now_ns();
     for (size_t i = 0; i < q; i++) {
         const ent *r = &e[idx[i]];
