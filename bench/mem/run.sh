@@ -49,8 +49,10 @@ cleanup() {
 trap cleanup EXIT
 
 # Mean and min in ms from a hyperfine JSON export.
-stats() { jq -r '.results[0] | "\(.mean*1000) \(.min*1000) \(.stddev*1000)"' "$1"; }
+stats() { jq -r '.results[0] | "\(.mean*1000) \(.min*1000) \(.stddev*1000) \(.user*1000) \(.system*1000)"' "$1"; }
 fmt() { printf '%.1f' "$1"; }
+
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- 1. inspect on many mappings
 mkfifo "$work/in"
@@ -70,9 +72,9 @@ hyperfine --warmup 2 --runs "$runs" --export-json "$work/cat.json" \
   "cat /proc/$child/smaps >/dev/null" >/dev/null
 hyperfine --warmup 1 --runs "$runs" --export-json "$work/awk.json" \
   "awk '/^Rss:/ { s += \$2 } END { print s }' /proc/$child/smaps >/dev/null" >/dev/null
-read -r i_mean i_min i_sd < <(stats "$work/inspect.json")
-read -r c_mean c_min _ < <(stats "$work/cat.json")
-read -r a_mean a_min _ < <(stats "$work/awk.json")
+read -r i_mean i_min i_sd i_user i_sys < <(stats "$work/inspect.json")
+read -r c_mean c_min _ c_user c_sys < <(stats "$work/cat.json")
+read -r a_mean a_min _ a_user a_sys < <(stats "$work/awk.json")
 exec 3>&-
 wait "$child" || true
 child=""
@@ -115,7 +117,7 @@ hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/top.json" \
   "$bin top --cgroups --root $gen -n 20" >/dev/null 2>&1 || \
   hyperfine --warmup 2 --runs "$runs" --export-json "$work/top.json" \
     "$bin top --cgroups --root $gen -n 20 >/dev/null" >/dev/null
-read -r t_mean t_min t_sd < <(stats "$work/top.json")
+read -r t_mean t_min t_sd t_user t_sys < <(stats "$work/top.json")
 
 # ---- 2b. the same over real v1 memory cgroups, when we may create them
 real_line="not run: /sys/fs/cgroup/memory is not writable here"
@@ -131,8 +133,8 @@ if [ -w /sys/fs/cgroup/memory ] && mkdir "/sys/fs/cgroup/memory/oomkit-bench-$$"
     "$bin top --cgroups --root $realcg -n 20" >/dev/null 2>&1 || \
     hyperfine --warmup 2 --runs "$runs" --export-json "$work/topreal.json" \
       "$bin top --cgroups --root $realcg -n 20 >/dev/null" >/dev/null
-  read -r r_mean r_min _ < <(stats "$work/topreal.json")
-  real_line="| \`oomkit top --cgroups --root <real v1 tree> -n 20\` | $real_count real v1 memory cgroups (empty) | $(fmt "$r_mean") | $(fmt "$r_min") |"
+  read -r r_mean r_min _ r_user r_sys < <(stats "$work/topreal.json")
+  real_line="| \`oomkit top --cgroups --root <real v1 tree> -n 20\` | $real_count real v1 memory cgroups (empty) | $(fmt "$r_mean") | $(fmt "$r_min") | $(fmt "$r_user") | $(fmt "$r_sys") |"
 fi
 
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
@@ -144,7 +146,7 @@ cat >"$doc" <<MD
 Written by \`bench/mem/run.sh\` (\`make bench\`); times are wall-clock from
 hyperfine ($runs runs after warm-up, process start-up included), in ms.
 
-- Date: $(date -u '+%Y-%m-%d %H:%M UTC')
+- Date: $(date -u '+%Y-%m-%d %H:%M UTC'), load average at start: $load
 - Machine: $cpu, $(nproc) CPUs (shared with other jobs), kernel $(uname -r)
 - Binary: \`$(basename "$bin")\` from the build tree (CMAKE_BUILD_TYPE of that tree)
 
@@ -154,11 +156,15 @@ The process is \`tests/targets/mem_many_maps $nmaps\`: one anonymous region
 split into single-page VMAs with alternating protections ($total_maps
 mappings in total, $smaps_mb MiB of smaps text).
 
-| command | mean | min |
-|---|---|---|
-| \`oomkit inspect PID --json\` (smaps parse, thread stack pointers, classification, cgroup, JSON) | $(fmt "$i_mean") ± $(fmt "$i_sd") | $(fmt "$i_min") |
-| \`cat /proc/PID/smaps\` (the kernel generating the text, nothing parsed) | $(fmt "$c_mean") | $(fmt "$c_min") |
-| \`awk '/^Rss:/ ...' /proc/PID/smaps\` (the incident's by-hand total, one number) | $(fmt "$a_mean") | $(fmt "$a_min") |
+| command | mean | min | user CPU | system CPU |
+|---|---|---|---|---|
+| \`oomkit inspect PID --json\` (smaps parse, thread stack pointers, classification, cgroup, JSON) | $(fmt "$i_mean") ± $(fmt "$i_sd") | $(fmt "$i_min") | $(fmt "$i_user") | $(fmt "$i_sys") |
+| \`cat /proc/PID/smaps\` (the kernel generating the text, nothing parsed) | $(fmt "$c_mean") | $(fmt "$c_min") | $(fmt "$c_user") | $(fmt "$c_sys") |
+| \`awk '/^Rss:/ ...' /proc/PID/smaps\` (the incident's by-hand total, one number) | $(fmt "$a_mean") | $(fmt "$a_min") | $(fmt "$a_user") | $(fmt "$a_sys") |
+
+User CPU is oomkit's own parsing and classification; system CPU is mostly
+the kernel walking page tables and formatting smaps (the \`cat\` row is that
+floor alone) plus page faults on oomkit's result arrays.
 
 - oomkit inspect / kernel floor (cat): $(awk -v a="$i_mean" -v b="$c_mean" 'BEGIN { printf "%.2f", a / b }')x
 - awk / oomkit inspect: $(awk -v a="$a_mean" -v b="$i_mean" 'BEGIN { printf "%.2f", a / b }')x
@@ -166,9 +172,9 @@ mappings in total, $smaps_mb MiB of smaps text).
 
 ## top over many cgroups
 
-| command | tree | mean | min |
-|---|---|---|---|
-| \`oomkit top --cgroups --root <generated tree> -n 20\` | $gen_count generated v1 cgroup directories (files only) | $(fmt "$t_mean") ± $(fmt "$t_sd") | $(fmt "$t_min") |
+| command | tree | mean | min | user CPU | system CPU |
+|---|---|---|---|---|---|
+| \`oomkit top --cgroups --root <generated tree> -n 20\` | $gen_count generated v1 cgroup directories (files only) | $(fmt "$t_mean") ± $(fmt "$t_sd") | $(fmt "$t_min") | $(fmt "$t_user") | $(fmt "$t_sys") |
 $real_line
 
 - Target < 1000 ms: **$(verdict "$t_mean" 1000)** (generated tree)

@@ -31,7 +31,8 @@ struct oomkit__maps_builder {
  * negligible (~250 entries per read), small enough to stay in L2. */
 #define SMAPS_CHUNK_BYTES (256 * 1024)
 
-static int push_mapping(oomkit_mem_maps *m, const oomkit_mem_mapping *e, oomkit_str path)
+/* Makes room for one more mapping and for len more name bytes. */
+static int reserve(oomkit_mem_maps *m, size_t len)
 {
     if (m->n == m->cap) {
         size_t ncap = m->cap ? m->cap * 2 : 256;
@@ -43,9 +44,9 @@ static int push_mapping(oomkit_mem_maps *m, const oomkit_mem_mapping *e, oomkit_
         if (ncap * sizeof *nv >= (2u << 20))
             oomkit__mem_advise_huge(nv, ncap * sizeof *nv);
     }
-    if (m->names_cap - m->names_len < path.len) {
+    if (m->names_cap - m->names_len < len) {
         size_t ncap = m->names_cap ? m->names_cap : 16384;
-        while (ncap - m->names_len < path.len)
+        while (ncap - m->names_len < len)
             ncap *= 2;
         char *nn = oomkit__realloc(m->names, ncap);
         if (!nn)
@@ -53,15 +54,6 @@ static int push_mapping(oomkit_mem_maps *m, const oomkit_mem_mapping *e, oomkit_
         m->names = nn;
         m->names_cap = ncap;
     }
-    oomkit_mem_mapping *d = &m->v[m->n++];
-    *d = *e;
-    if (path.len)
-        memcpy(m->names + m->names_len, path.ptr, path.len);
-    /* While building, path.ptr holds the offset into names (the array may
-     * still move); oomkit_mem_maps_read turns it into a pointer at the end. */
-    d->path.ptr = (const char *)(uintptr_t)m->names_len;
-    d->path.len = path.len;
-    m->names_len += path.len;
     return 0;
 }
 
@@ -75,15 +67,28 @@ int oomkit__maps_builder_line(struct oomkit__maps_builder *b, const char *line, 
     int hex = (line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f');
     if (!hex && m->n > 0 && oomkit__parse_smaps_key(line, len, &m->v[m->n - 1].f))
         return 0;
-    oomkit_mem_mapping e;
+    /* The header is parsed straight into the next slot (a path is never
+     * longer than its line, so reserving len name bytes is enough); the
+     * slot only counts once the line parsed. */
+    int rc = reserve(m, len);
+    if (rc < 0)
+        return rc;
+    oomkit_mem_mapping *d = &m->v[m->n];
     oomkit_str path;
-    memset(&e, 0, sizeof e);
-    if (oomkit__parse_maps_header(line, len, &e, &path) < 0)
+    if (oomkit__parse_maps_header(line, len, d, &path) < 0)
         return -EINVAL;
-    oomkit__smaps_fields_clear(&e.f);
-    e.category = OOMKIT_MEM_CAT_OTHER;
+    oomkit__smaps_fields_clear(&d->f);
+    d->category = OOMKIT_MEM_CAT_OTHER;
+    if (path.len)
+        memcpy(m->names + m->names_len, path.ptr, path.len);
+    /* While building, path.ptr holds the offset into names (the array may
+     * still move); finish() turns it into a pointer at the end. */
+    d->path.ptr = (const char *)(uintptr_t)m->names_len;
+    d->path.len = path.len;
+    m->names_len += path.len;
+    m->n++;
     b->cursor = 0;
-    return push_mapping(m, &e, path);
+    return 0;
 }
 
 static void finish(oomkit_mem_maps *m)
