@@ -23,7 +23,7 @@ OUT_MD=$ROOT/docs/benchmarks-prof.md
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 BENCH=$WORK/bench_prof
-gcc -O2 -g -fno-omit-frame-pointer -pthread -o "$BENCH" bench/prof/bench_prof.c || exit 1
+gcc -O2 -g -fno-omit-frame-pointer -pthread -Wl,--build-id -o "$BENCH" bench/prof/bench_prof.c || exit 1
 LIBDIR=$(dirname "$(gcc -print-file-name=libc.so.6)")
 TCMALLOC=$(ls /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 2>/dev/null || true)
 JEMALLOC=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 2>/dev/null || true)

@@ -126,7 +126,9 @@ static int add_mappings(struct dump *d)
                              (strncmp(name, "/usr/lib/", 9) != 0 && strncmp(name, "/lib/", 5) != 0 &&
                               strncmp(name, "/lib64/", 7) != 0);
         const unsigned char *bits;
-        GElf_Addr vaddr;
+        GElf_Addr vaddr, elf_bias;
+        /* libdw learns a module's build ID only once its ELF file is open. */
+        (void)dwfl_module_getelf(d->modules[i], &elf_bias);
         int len = dwfl_module_build_id(d->modules[i], &bits, &vaddr);
         if (len > 0) {
             char hex[2 * 64 + 1];

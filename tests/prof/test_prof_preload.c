@@ -61,6 +61,11 @@ static void test_exact_sites(void **state)
     assert_int_equal(pt_run(argv, env, NULL, 0), 0);
     struct oomkit__pprof_profile p = load_one(dir, "p.");
     assert_int_equal(p.period, 1);
+    /* Mapping 1 is the program, with its build ID (hex of the ELF note). */
+    assert_true(p.n_mappings > 1);
+    assert_non_null(strstr(oomkit__pprof_str(&p, p.mappings[0].filename), "prof_sites"));
+    assert_int_equal(strlen(oomkit__pprof_str(&p, p.mappings[0].build_id)), 40);
+    assert_true(p.mappings[0].has_functions && p.mappings[0].has_line_numbers);
     struct pt_site inuse[MAX_SITES], alloc[MAX_SITES], mmap_in[MAX_SITES], mmap_al[MAX_SITES];
     size_t ni = pt_sum_by_leaf(&p, "inuse_space", inuse, MAX_SITES);
     size_t na = pt_sum_by_leaf(&p, "alloc_space", alloc, MAX_SITES);
