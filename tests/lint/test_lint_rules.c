@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lint_test_util.h"
+#include "oomkit/common.h"
 
 /* A Pod whose single container "c" has the given resources and env
  * blocks (already indented for the container), lines 1-6 fixed:
@@ -621,6 +622,66 @@ static void test_sarif_and_json(void **state)
     oomkit__lint_report_free(rep);
 }
 
+/* An allocator that fails the Nth allocation, to check that every failure
+ * path returns -ENOMEM and leaks nothing (ASan's leak check runs on this). */
+static long alloc_countdown = -1;
+static void *failing_malloc(size_t size, void *ctx)
+{
+    (void)ctx;
+    if (alloc_countdown == 0)
+        return NULL;
+    if (alloc_countdown > 0)
+        alloc_countdown--;
+    return malloc(size);
+}
+static void *failing_realloc(void *p, size_t size, void *ctx)
+{
+    (void)ctx;
+    if (alloc_countdown == 0)
+        return NULL;
+    if (alloc_countdown > 0)
+        alloc_countdown--;
+    return realloc(p, size);
+}
+static void plain_free(void *p, void *ctx)
+{
+    (void)ctx;
+    free(p);
+}
+
+static void test_allocation_failures(void **state)
+{
+    (void)state;
+    const char *text = "kind: Pod\nspec:\n  containers:\n  - name: a\n  - name: b\n"
+                       "  - name: c\n    resources: {requests: {memory: 1Gi}, limits: {memory: 4Gi}}\n"
+                       "---\nkind: Pod\nspec: [broken\n";
+    oomkit_allocator a = { failing_malloc, failing_realloc, plain_free, NULL };
+    struct oomkit__lint_config cfg;
+    oomkit__lint_config_default(&cfg);
+    bool succeeded = false;
+    size_t failures = 0;
+    for (long n = 0; n < 200 && !succeeded; n++) {
+        alloc_countdown = n;
+        oomkit_set_allocator(&a);
+        struct oomkit__lint_report *rep = oomkit__lint_report_new();
+        int rc = rep ? oomkit__lint_buffer(&cfg, rep, "t.yaml", text, strlen(text)) : -ENOMEM;
+        oomkit_set_allocator(NULL);
+        /* The stream ends in a YAML error, so success is -EINVAL with all
+         * findings and the error recorded. */
+        if (rc == -EINVAL) {
+            succeeded = true;
+            assert_int_equal(count_rule(rep, -1), 5);
+            assert_int_equal(rep->n_errors, 1);
+        } else {
+            assert_int_equal(rc, -ENOMEM);
+            failures++;
+        }
+        oomkit__lint_report_free(rep);
+    }
+    assert_true(succeeded);
+    assert_true(failures >= 5); /* the report, names, findings, errors all failed once */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -635,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_sarif_and_json),
+        cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
