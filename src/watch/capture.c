@@ -202,7 +202,7 @@ static void detect_prof(struct bundle *b, struct prof_target *pt)
     if (!pt->present)
         return;
     const char *slash = strrchr(out, '/');
-    snprintf(pt->base, sizeof pt->base, "%s", slash ? slash + 1 : out);
+    snprintf(pt->base, sizeof pt->base, "%.255s", slash ? slash + 1 : out);
     char dir_sys[1024];
     if (out[0] == '/')
         snprintf(dir_sys, sizeof dir_sys, "%.*s", slash ? (int)(slash - out) : 0, out);
