@@ -539,8 +539,12 @@ static void check_jvm(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_co
     if (!has_heap || !o.direct_set) {
         const yaml_node_t *at = heap_at ? heap_at : o.direct_at ? o.direct_at : o.first_at;
         if (!has_heap && !o.direct_set) {
-            snprintf(fix, sizeof(fix), "add -XX:MaxRAMPercentage=60 -XX:MaxDirectMemorySize=%s",
-                     jvm_bytes(budget / 4, b1, sizeof(b1)));
+            /* Heap at 60 % and direct memory at 25 % of the allowed share
+             * leave 15 % for metaspace, threads and code cache. */
+            uint64_t pct60 = share.num * 60 / (share.den * 100);
+            snprintf(fix, sizeof(fix), "add -XX:MaxRAMPercentage=%" PRIu64
+                                       " -XX:MaxDirectMemorySize=%s",
+                     pct60 > 0 ? pct60 : 1, jvm_bytes(budget / 4, b1, sizeof(b1)));
             oomkit__lint_emit(ctx, c, OOMKIT__RULE_JVM_CAPS, at, fix,
                               "JVM caps neither heap (-Xmx or -XX:MaxRAMPercentage) nor direct "
                               "memory (-XX:MaxDirectMemorySize) under the %s limit",
@@ -577,19 +581,35 @@ static void check_jvm(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_co
     if (sum * 100 * share.den < (u128)lim * share.num)
         return;
     uint64_t s64 = sum > INT64_MAX ? INT64_MAX : (uint64_t)sum;
-    if (o.direct_bytes < budget && budget - o.direct_bytes > 1)
-        snprintf(fix, sizeof(fix), "lower the heap to at most %s or direct memory to at most %s",
+    /* Either cap alone can make room, when the other leaves any: the fix
+     * names the largest value of each that fits. (A direct cap of 0 would
+     * mean "default" to HotSpot, so it is never suggested.) */
+    bool heap_can = o.direct_bytes + MIB < budget, direct_can = heap + MIB < budget;
+    if (heap_can && direct_can)
+        snprintf(fix, sizeof(fix), "lower the heap to -Xmx%s or direct memory to "
+                                   "-XX:MaxDirectMemorySize=%s",
                  jvm_bytes(budget - o.direct_bytes - 1, b1, sizeof(b1)),
-                 jvm_bytes(heap < budget ? budget - heap - 1 : 0, b2, sizeof(b2)));
+                 jvm_bytes(budget - heap - 1, b2, sizeof(b2)));
+    else if (heap_can)
+        snprintf(fix, sizeof(fix), "lower the heap to -Xmx%s",
+                 jvm_bytes(budget - o.direct_bytes - 1, b1, sizeof(b1)));
+    else if (direct_can)
+        snprintf(fix, sizeof(fix), "lower direct memory to -XX:MaxDirectMemorySize=%s",
+                 jvm_bytes(budget - heap - 1, b2, sizeof(b2)));
     else
-        snprintf(fix, sizeof(fix), "lower -XX:MaxDirectMemorySize below %s, then the heap",
+        snprintf(fix, sizeof(fix), "lower both heap and direct memory so their sum is under %s",
                  q(budget, b2, sizeof(b2)));
     char want[32];
     oomkit__lint_format_ratio(share, want, sizeof(want));
+    /* A heap from MaxRAMPercentage is rarely a round number: show MiB. */
     oomkit__lint_emit(ctx, c, OOMKIT__RULE_JVM_CAPS, heap_at, fix,
-                      "JVM heap %s + direct memory %s = %s is not under %s%% of the %s limit",
-                      q(heap, b1, sizeof(b1)), q(o.direct_bytes, b2, sizeof(b2)),
-                      q(s64, b3, sizeof(b3)), want, q(lim, bl, sizeof(bl)));
+                      "JVM heap %s%s + direct memory %s = %s%s is not under %s%% of the %s limit",
+                      o.heap_set ? "" : "about ",
+                      oomkit__lint_format_bytes_mib(heap, false, b1, sizeof(b1)),
+                      q(o.direct_bytes, b2, sizeof(b2)),
+                      o.heap_set ? "" : "about ",
+                      oomkit__lint_format_bytes_mib(s64, false, b3, sizeof(b3)), want,
+                      q(lim, bl, sizeof(bl)));
 }
 
 /* ---- oomkit-prof-threshold -------------------------------------------- */
