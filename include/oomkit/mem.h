@@ -227,7 +227,9 @@ enum {
     OOMKIT_MEM_MAPS_SMAPS = 1, /* read /proc/PID/smaps: sizes too */
 };
 
-/* Reads all mappings of pid. flags: OOMKIT_MEM_MAPS_PLAIN or _SMAPS. On
+/* Reads all mappings of pid. flags: OOMKIT_MEM_MAPS_PLAIN or _SMAPS.
+ * -ESRCH if the process is gone or a zombie after the read (a process that
+ * exits mid-read leaves a partial file, never returned as a success). On
  * success *out is owned by the caller until oomkit_mem_maps_free. Every
  * mapping's category is OOMKIT_MEM_CAT_OTHER until classified.
  * Thread safety: one thread per ctx; the result may be read from any

@@ -221,6 +221,15 @@ int oomkit_mem_maps_read(oomkit_mem_ctx *ctx, pid_t pid, unsigned flags,
             break;
     }
     close(fd);
+    /* A process that exits mid-read ends its smaps early: each read(2)
+     * re-takes a reference on the mm and returns EOF once the mm is gone.
+     * The task drops its mm (statm turns to zeros) before that, so a
+     * process that is gone, a zombie, or has mappings but no mm any more
+     * may have given a partial list: report the exit instead. A kernel
+     * thread has neither mm nor mappings and stays a success. */
+    if (rc == 0 && (!oomkit__mem_proc_alive(ctx, pid) ||
+                    (m->n > 0 && !oomkit__mem_has_mm(ctx, pid))))
+        rc = -ESRCH;
     if (rc < 0) {
         oomkit_mem_maps_free(m);
         return rc == -ENOENT ? oomkit__mem_proc_err(ctx, pid, rc) : rc;

@@ -56,6 +56,11 @@ void oomkit__mem_advise_huge(void *p, size_t len);
  * gone, so a vanished process and a missing file stay distinct. */
 int oomkit__mem_proc_err(oomkit_mem_ctx *ctx, pid_t pid, int err);
 
+/* 0 if pid has exited (gone, zombie or dead), else 1 (proc.c). */
+int oomkit__mem_proc_alive(oomkit_mem_ctx *ctx, pid_t pid);
+/* 0 if pid is gone or has no address space any more (statm all zeros). */
+int oomkit__mem_has_mm(oomkit_mem_ctx *ctx, pid_t pid);
+
 /* ---- parsers: parse_num.c ---- */
 
 /* Parses an unsigned decimal at s[*i..len), skipping leading blanks;

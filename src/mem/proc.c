@@ -214,3 +214,25 @@ int oomkit_mem_psi_read(oomkit_mem_ctx *ctx, oomkit_mem_psi *out)
         return rc;
     return oomkit__parse_psi(ctx->buf, len, out);
 }
+
+int oomkit__mem_proc_alive(oomkit_mem_ctx *ctx, pid_t pid)
+{
+    oomkit_mem_pstat st;
+    int rc = oomkit_mem_pstat_read(ctx, pid, 0, &st);
+    if (rc == -ESRCH)
+        return 0;
+    /* Any other failure (no permission, odd format) says nothing about
+     * exit: assume alive rather than discard a good read. */
+    return rc < 0 || (st.state != 'Z' && st.state != 'X');
+}
+
+int oomkit__mem_has_mm(oomkit_mem_ctx *ctx, pid_t pid)
+{
+    oomkit_mem_statm sm;
+    int rc = oomkit_mem_statm_read(ctx, pid, &sm);
+    if (rc == -ESRCH)
+        return 0;
+    /* statm prints zeros for a task without an mm; a live process always
+     * has a non-empty address space. */
+    return rc < 0 || sm.size_bytes != 0;
+}

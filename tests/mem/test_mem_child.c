@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,11 +292,81 @@ static void test_zombie(void **state)
     oomkit_mem_ctx_close(ctx);
 }
 
+struct killer {
+    pid_t pid;
+    useconds_t delay_us;
+};
+
+static void *kill_later(void *arg)
+{
+    struct killer *k = arg;
+    usleep(k->delay_us);
+    kill(k->pid, SIGKILL);
+    waitpid(k->pid, NULL, 0); /* reaped: /proc/PID goes away */
+    return NULL;
+}
+
+/* A process killed while its smaps is being read: the read either
+ * completes before the kill (every mapping) or reports -ESRCH, never a
+ * partial list as a success. Several delays, so some kills land mid-read. */
+static void test_exit_mid_read(void **state)
+{
+    (void)state;
+    oomkit_mem_ctx *ctx = NULL;
+    assert_int_equal(oomkit_mem_ctx_open(NULL, &ctx), 0);
+    int completed = 0, vanished = 0;
+    for (int round = 0; round < 6; round++) {
+        int in[2], out[2];
+        assert_int_equal(pipe(in), 0);
+        assert_int_equal(pipe(out), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            dup2(in[0], 0);
+            dup2(out[1], 1);
+            close(in[1]);
+            close(out[0]);
+            execl(MEM_MANY_MAPS_PATH, "mem_many_maps", "4000", (char *)NULL);
+            _exit(127);
+        }
+        close(in[0]);
+        close(out[1]);
+        FILE *f = fdopen(out[0], "r");
+        char line[64];
+        int ready = 0;
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "ready", 5) == 0) {
+                ready = 1;
+                break;
+            }
+        fclose(f);
+        assert_true(ready);
+        static const useconds_t delays_us[6] = { 0, 2000, 5000, 10000, 30000, 300000 };
+        struct killer k = { pid, delays_us[round] };
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, kill_later, &k), 0);
+        oomkit_mem_maps *maps = NULL;
+        int rc = oomkit_mem_maps_read(ctx, pid, OOMKIT_MEM_MAPS_SMAPS, &maps);
+        if (rc == 0) {
+            assert_true(oomkit_mem_maps_count(maps) >= 4000);
+            oomkit_mem_maps_free(maps);
+            completed++;
+        } else {
+            assert_int_equal(rc, -ESRCH);
+            vanished++;
+        }
+        pthread_join(t, NULL);
+        close(in[1]);
+    }
+    printf("exit mid-read: %d complete reads, %d reported -ESRCH\n", completed, vanished);
+    oomkit_mem_ctx_close(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_child_categories),
         cmocka_unit_test(test_zombie),
+        cmocka_unit_test(test_exit_mid_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
