@@ -153,6 +153,14 @@ static int optional_err(int rc)
     return (rc == -ENOENT || rc == -ENODEV || rc == -EOPNOTSUPP || rc == -EINVAL) ? 0 : rc;
 }
 
+/* After a read with missing optional files: if the usage file is gone too,
+ * the cgroup was removed while we read it and the figures are partial. */
+static int still_there(oomkit_mem_ctx *ctx, const oomkit_mem_cgroup_ref *ref)
+{
+    return file_exists(ctx, ref->dir,
+                       ref->version == 1 ? "memory.usage_in_bytes" : "memory.current");
+}
+
 static int read_u64_file(oomkit_mem_ctx *ctx, const char *dir, const char *name,
                          int limit, uint64_t *out)
 {
@@ -242,6 +250,10 @@ int oomkit_mem_cgroup_read(oomkit_mem_ctx *ctx, const oomkit_mem_cgroup_ref *ref
         else if ((rc = optional_err(rc)) < 0)
             return rc;
     }
+    /* Optional files may be missing for good (older kernel) or because
+     * the cgroup is being removed; only the second is an error. */
+    if (!still_there(ctx, ref))
+        return -ENOENT;
     oomkit_mem_cgroup_derive(out);
     return 0;
 }

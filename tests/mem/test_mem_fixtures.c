@@ -558,6 +558,53 @@ static void test_cgroup_v2(void **state)
     oomkit_mem_ctx_close(ctx);
 }
 
+static char vanish_usage[4400];
+
+/* Fault hook: the cgroup is removed just as memory.stat is opened. */
+static int remove_cgroup_at_stat(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= 12 && strcmp(path + n - 12, "/memory.stat") == 0) {
+        unlink(vanish_usage);
+        return -ENOENT;
+    }
+    return 0;
+}
+
+/* A cgroup removed between two of its files: -ENOENT, not a result with
+ * the later fields silently absent. */
+static void test_cgroup_vanishes_mid_read(void **state)
+{
+    (void)state;
+    const char *tmpdir = getenv("TMPDIR");
+    char root[2048], dir[2100];
+    snprintf(root, sizeof root, "%s/oomkit-mem-cg-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    assert_non_null(mkdtemp(root));
+    snprintf(dir, sizeof dir, "%s/cg", root);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(vanish_usage, sizeof vanish_usage, "%s/memory.current", dir);
+    FILE *f = fopen(vanish_usage, "w");
+    assert_non_null(f);
+    fputs("1048576\n", f);
+    fclose(f);
+    oomkit_mem_options o = { .root = root };
+    oomkit_mem_ctx *ctx = NULL;
+    assert_int_equal(oomkit_mem_ctx_open(&o, &ctx), 0);
+    oomkit_mem_cgroup_ref ref;
+    assert_int_equal(oomkit_mem_cgroup_ref_from_dir(ctx, "/cg", &ref), 0);
+    oomkit_mem_cgroup_stats s;
+    /* Only memory.current present: a valid (old or minimal) cgroup. */
+    assert_int_equal(oomkit_mem_cgroup_read(ctx, &ref, &s), 0);
+    assert_int_equal(s.usage_bytes, 1048576);
+    assert_int_equal(s.limit_bytes, OOMKIT_MEM_ABSENT);
+    oomkit__mem_sys_fault = remove_cgroup_at_stat;
+    assert_int_equal(oomkit_mem_cgroup_read(ctx, &ref, &s), -ENOENT);
+    oomkit__mem_sys_fault = NULL;
+    oomkit_mem_ctx_close(ctx);
+    rmdir(dir);
+    rmdir(root);
+}
+
 static int count_dir(const char *dir, void *arg)
 {
     (void)dir;
@@ -638,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_cgroup_detect),
         cmocka_unit_test(test_cgroup_v1),
         cmocka_unit_test(test_cgroup_v2),
+        cmocka_unit_test(test_cgroup_vanishes_mid_read),
         cmocka_unit_test(test_cgroup_walk),
         cmocka_unit_test(test_numbers),
     };
