@@ -896,10 +896,18 @@ int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomk
         return -EINVAL;
     int r = -ENOENT;
     oomkit__rd_lock();
+    uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, oomkit__atom_hash(ns.ptr, ns.len));
+    if (ns_id == ATOM_NONE)
+        goto out;
+    /* Start the object-table slot's cache miss now and resolve the key
+     * while it is in flight. */
+    uint64_t h = oomkit__obj_hash(ns_id, name.ptr, name.len);
+    const oomkit__objtab_arr *a = LOAD_ACQ(&((oomkit_store *)s)->ot.arr);
+    __builtin_prefetch(&a->slots[h & a->mask]);
     uint32_t key_id = oomkit__atoms_find(&s->keys, key.ptr, key.len,
                                          oomkit__atom_hash(key.ptr, key.len));
     if (key_id != ATOM_NONE) {
-        const oomkit__blk *b = oomkit__store_find_obj(s, ns, name);
+        const oomkit__blk *b = oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, h, NULL);
         if (b != NULL) {
             int fi = oomkit__blk_find(b, oomkit__blk_nfields(b), key_id);
             if (fi >= 0) {
@@ -908,6 +916,7 @@ int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomk
             }
         }
     }
+out:
     oomkit__rd_unlock(STORE_SYNC(s));
     return r;
 }
