@@ -35,9 +35,11 @@ mkdir -p "$work" "$(dirname "$doc")"
 reference=$repo/../shared/workload/gen_state.py
 generate() { # objects -> TSV on stdout
   if [ -f "$reference" ] && command -v python3 >/dev/null 2>&1; then
-    python3 "$reference" --objects "$1"
+    # stderr muted: head closing the pipe makes Python print a
+    # BrokenPipeError; a short output is caught by the line count below.
+    python3 "$reference" --objects "$1" 2>/dev/null
   else
-    "$bin" gen-state --objects "$1"
+    "$bin" gen-state --objects "$1" 2>/dev/null
   fi
 }
 if [ -f "$reference" ]; then generator="../shared/workload/gen_state.py"; else generator="oomkit gen-state"; fi
