@@ -26,6 +26,11 @@
  * simply not found: there is nothing to create first), -ENOMEM allocation
  * failure, -E2BIG the write would take the store past its memory budget.
  * On any failure the store's content is unchanged and it stays fully usable.
+ *
+ * Memory: namespaces and keys are interned as atoms that live as long as the
+ * store (they repeat endlessly; a store fed ever-new namespace or key strings
+ * grows by them). Names are stored once, inside their object, and go with
+ * it. An object holds at most 65535 fields (-E2BIG beyond).
  */
 #ifndef OOMKIT_STORE_H
 #define OOMKIT_STORE_H
@@ -43,7 +48,9 @@ typedef struct oomkit_store oomkit_store;
 /* A resolved object: a stable handle that skips hashing the namespace and
  * name again. It stays valid until that object is deleted (del_object,
  * clear, or deleting its last field); afterwards functions given it return
- * -ENOENT, even if an object with the same name is created again. Never 0. */
+ * -ENOENT, even if an object with the same name is created again. Never 0.
+ * (It carries a 16-bit generation of its slot: a handle kept across 65535
+ * deletions and reuses of the same slot could name the newer object.) */
 typedef uint64_t oomkit_store_obj;
 
 typedef struct oomkit_store_options {
@@ -78,7 +85,9 @@ int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomk
                      int64_t *value);
 
 /* Deletes one field. Deleting an object's last field deletes the object.
- * -ENOENT if it was not there.
+ * -ENOENT if it was not there. Removing one field of several copies the
+ * object's block (readers never see it half-changed), so it may fail with
+ * -ENOMEM or -E2BIG; deleting a whole object never allocates.
  * Thread safety: writer. */
 int oomkit_store_del(oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key);
 
@@ -97,7 +106,9 @@ int oomkit_store_count(const oomkit_store *s, uint64_t *objects, uint64_t *field
 int oomkit_store_clear(oomkit_store *s);
 
 /* Gives memory back after mass deletes: shrinks tables and returns unused
- * blocks to the C allocator. Content is unchanged.
+ * blocks to the C allocator. Content is unchanged. Under a budget it does
+ * what the budget leaves room for (and still returns 0). Waits for readers
+ * to leave their read sections.
  * Thread safety: writer. */
 int oomkit_store_compact(oomkit_store *s);
 
