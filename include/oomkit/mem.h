@@ -67,12 +67,13 @@ extern "C" {
 /* Longest path the readers build or return, NUL included. */
 #define OOMKIT_MEM_PATH_MAX 4096
 
-/* True if v is a reported value (neither absent nor the no-limit marker). */
+/* True if v is a reported value (neither absent nor the no-limit marker).
+ * Thread safety: pure, any thread. */
 static inline int oomkit_mem_has(uint64_t v)
 {
     return v != OOMKIT_MEM_ABSENT && v != OOMKIT_MEM_NO_LIMIT;
 }
-/* True if a limit value is a real, finite limit. */
+/* True if a limit value is a real, finite limit. Thread safety: pure. */
 static inline int oomkit_mem_is_limited(uint64_t limit)
 {
     return oomkit_mem_has(limit);
@@ -238,7 +239,8 @@ int oomkit_mem_maps_read(oomkit_mem_ctx *ctx, pid_t pid, unsigned flags,
                          oomkit_mem_maps **out);
 
 /* Number of mappings, and the i-th in address order (NULL if out of
- * range). The pointer is owned by maps. Thread safety: read-only. */
+ * range). The pointer is owned by maps and valid until
+ * oomkit_mem_maps_free. Thread safety: read-only, any thread. */
 size_t oomkit_mem_maps_count(const oomkit_mem_maps *maps);
 const oomkit_mem_mapping *oomkit_mem_maps_get(const oomkit_mem_maps *maps, size_t i);
 
