@@ -86,6 +86,8 @@ struct target {
     double alert_sent_t[OOMKIT__RULE_COUNT];
     double rule_since_unix[OOMKIT__RULE_COUNT];
     int high_set;          /* buy-time wrote memory.high */
+    uint64_t oom_kills_seen;
+    int have_oom_kills;
 };
 
 struct daemon {
@@ -405,11 +407,12 @@ static void post_alert(struct daemon *d, struct target *t, int rule, int resolve
     char pid[16] = "", ann_sum[640], ann_v[640];
     if (t->pid > 0)
         snprintf(pid, sizeof pid, "%d", (int)t->pid);
+    /* An alert's identity is its label set, so labels hold only what
+     * stays fixed for the target; the process (which an OOM kill or a
+     * restart replaces) goes into the annotations. */
     struct oomkit__label labels[] = {
         { "severity", rule_severity[rule] },
         { "cgroup", t->has_cg ? t->ref.path : "" },
-        { "pid", pid },
-        { "command", t->comm },
         { "target", t->label },
     };
     const double mib = 1024.0 * 1024.0;
@@ -427,8 +430,10 @@ static void post_alert(struct daemon *d, struct target *t, int rule, int resolve
         { "summary", ann_sum },
         { "verdict", ann_v },
         { "capture_path", t->capture_path },
+        { "pid", pid },
+        { "command", t->comm },
     };
-    struct oomkit__alert a = { rule_alert[rule], labels, 5, ann, 3,
+    struct oomkit__alert a = { rule_alert[rule], labels, 3, ann, 5,
                                t->rule_since_unix[rule], resolved ? unix_s() : 0, NULL };
     if (d->c->dry_run) {
         logf_(d, "dry-run: would post %s %s for %s", rule_alert[rule],
@@ -549,6 +554,7 @@ static void sample_target(struct daemon *d, struct target *t, double now)
                 t->pid = np;
                 t->pid_missing_logged = 0;
                 t->have_base = 0;
+                oomkit__predict_init(&t->pred, d->c->window);
             } else if (!t->pid_missing_logged) {
                 logf_(d, "%s exited; waiting for it to come back", t->label);
                 t->pid_missing_logged = 1;
@@ -602,6 +608,19 @@ static void sample_target(struct daemon *d, struct target *t, double now)
     }
     if (!have)
         return;
+    /* An OOM kill (or a restart) starts a new incarnation: the trend of the
+     * one that died says nothing about the next, so the window restarts. */
+    if (t->have_st && oomkit_mem_has(t->st.oom_kill)) {
+        if (t->have_oom_kills && t->st.oom_kill > t->oom_kills_seen) {
+            logf_(d, "%s: kernel OOM kill observed (%llu in total); %s", t->label,
+                  (unsigned long long)t->st.oom_kill,
+                  t->captures ? "the last capture is in the log above" : "no capture was written");
+            oomkit__predict_init(&t->pred, d->c->window);
+            add_mark(t, "oom_kill");
+        }
+        t->oom_kills_seen = t->st.oom_kill;
+        t->have_oom_kills = 1;
+    }
     oomkit__predict_add(&t->pred, now, t->ws);
     t->have_pr = t->limit > 0 && oomkit__predict_tto(&t->pred, t->limit, d->scratch, &t->pr) == 0;
     double tto = t->have_pr ? t->pr.tto_s : INFINITY;

@@ -20,6 +20,10 @@
 
 static char oomkit_bin[512], leak_bin[512];
 
+/* When set, run_leak also polls this Alertmanager for our alert. */
+static const char *am_base;
+static double am_seen_s, am_with_capture_s, am_resolved_s, leak_start_s;
+
 struct outcome {
     int killed;          /* oom_kill moved */
     int bundle_at_kill;  /* a complete bundle existed when it moved */
@@ -112,6 +116,7 @@ static int run_leak(const char *kind, const char *rate, unsigned limit_mb, const
     long kills0 = tcg_oom_kills(&cg);
     pid_t lpid = tcg_spawn(&cg, largv);
     double t0 = tu_now_s();
+    leak_start_s = t0;
     int child_done = 0, st = 0;
     double done_at = 0;
     while (tu_now_s() - t0 < 15) {
@@ -128,9 +133,25 @@ static int run_leak(const char *kind, const char *rate, unsigned limit_mb, const
         }
         /* Done once the leak ended (killed, or reached --max) and the
          * daemon had a moment to finish a capture it started. */
-        if (child_done && (have || tu_now_s() - done_at > 2))
+        if (am_base != NULL) {
+            char url[160], *body = NULL;
+            snprintf(url, sizeof url, "%s/api/v2/alerts", am_base);
+            if (tu_http(url, NULL, &body) == 200 && body) {
+                int firing = strstr(body, "\"alertname\":\"OomkitOomPredicted\"") != NULL &&
+                             strstr(body, "\"state\":\"active\"") != NULL;
+                if (firing && am_seen_s == 0)
+                    am_seen_s = tu_now_s() - leak_start_s;
+                if (firing && am_with_capture_s == 0 && strstr(body, "\"capture_path\":\"/tmp/oomkit-watch-e2e-"))
+                    am_with_capture_s = tu_now_s() - leak_start_s;
+                if (!firing && am_with_capture_s > 0 && am_resolved_s == 0)
+                    am_resolved_s = tu_now_s() - leak_start_s;
+            }
+            free(body);
+        }
+        int am_done = am_base == NULL || am_resolved_s > 0;
+        if (child_done && (have || tu_now_s() - done_at > 2) && (am_done || tu_now_s() - done_at > 6))
             break;
-        tu_sleep_ms(5);
+        tu_sleep_ms(am_base ? 50 : 5);
     }
     if (!child_done) {
         kill(lpid, SIGKILL);
@@ -203,6 +224,49 @@ static void test_alertmanager_down_keeps_sampling(void **state)
     free(o.log);
 }
 
+static void test_real_alertmanager_gets_capture(void **state)
+{
+    (void)state;
+    if (!tu_have("prometheus-alertmanager")) {
+        print_message("SKIP: prometheus-alertmanager not installed (Debian package)\n");
+        skip();
+    }
+    char dir[] = "/tmp/oomkit-watch-e2e-am-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    int port = tu_free_port();
+    char cfg[256], log[256], a1[300], a2[300], a3[100], base[64], amarg[100];
+    snprintf(cfg, sizeof cfg, "%s/am.yml", dir);
+    snprintf(log, sizeof log, "%s/am.log", dir);
+    tu_write_file(cfg, "route: { receiver: null-recv, group_wait: 1s }\nreceivers: [ { name: null-recv } ]\n");
+    snprintf(a1, sizeof a1, "--config.file=%s", cfg);
+    snprintf(a2, sizeof a2, "--storage.path=%s/data", dir);
+    snprintf(a3, sizeof a3, "--web.listen-address=127.0.0.1:%d", port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", port);
+    snprintf(amarg, sizeof amarg, "--alertmanager=%s", base);
+    char *argv[] = { "prometheus-alertmanager", a1, a2, a3, "--cluster.listen-address=", "--log.level=warn", NULL };
+    pid_t am = tu_spawn(argv, log);
+    char ready[128];
+    snprintf(ready, sizeof ready, "%s/-/ready", base);
+    for (int i = 0; i < 100 && tu_http(ready, NULL, NULL) != 200; i++)
+        tu_sleep_ms(50);
+    am_base = base;
+    am_seen_s = am_with_capture_s = am_resolved_s = 0;
+    struct outcome o;
+    int rc = run_leak("heap", "50", 128, amarg, NULL, &o);
+    am_base = NULL;
+    tu_stop(am, 5000);
+    tu_rm_rf(dir);
+    if (rc != 0)
+        skip();
+    print_message("alert seen %.2f s after the leak started, with the capture path at %.2f s, "
+                  "resolved at %.2f s\n", am_seen_s, am_with_capture_s, am_resolved_s);
+    assert_true(o.bundle);
+    assert_true(am_seen_s > 0);
+    assert_true(am_with_capture_s > 0);
+    assert_true(am_resolved_s > 0);
+    free(o.log);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -223,6 +287,7 @@ int main(void)
         cmocka_unit_test(test_shmem_leak),
         cmocka_unit_test(test_pagecache_leak),
         cmocka_unit_test(test_alertmanager_down_keeps_sampling),
+        cmocka_unit_test(test_real_alertmanager_gets_capture),
     };
     return cmocka_run_group_tests_name("watch_e2e", tests, setup, NULL);
 }
