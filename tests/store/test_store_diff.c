@@ -91,7 +91,7 @@ static void run_seed(uint64_t seed, size_t ops, size_t batch, uint32_t nnames)
 
 static size_t scale(size_t n)
 {
-    return STORE_TEST_ASAN ? n / 8 : n;
+    return STORE_TEST_ASAN ? n / 16 : n;
 }
 
 static void test_diff_small_names(void **st)
