@@ -325,7 +325,8 @@ static int cmd_inspect(int argc, char **argv)
         goto out;
     }
     size_t n = oomkit_mem_maps_count(maps);
-    const oomkit_mem_mapping **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    size_t want = (size_t)ntop < n ? (size_t)ntop : n;
+    const oomkit_mem_mapping **sorted = malloc((want ? want : 1) * sizeof *sorted);
     if (!sorted) {
         fprintf(stderr, "oomkit inspect: out of memory\n");
         exit_code = OOMKIT_EXIT_FAIL;
@@ -333,7 +334,7 @@ static int cmd_inspect(int argc, char **argv)
     }
     /* Keep only the ntop largest by insertion into a short sorted prefix:
      * O(n * ntop) beats sorting all 50 000 mappings of a big process. */
-    size_t shown = 0, cap = (size_t)ntop < n ? (size_t)ntop : n;
+    size_t shown = 0, cap = want;
     for (size_t i = 0; i < n && cap; i++) {
         const oomkit_mem_mapping *m = oomkit_mem_maps_get(maps, i);
         if (shown == cap && cmp_rss_desc(&m, &sorted[shown - 1]) >= 0)
