@@ -1,9 +1,9 @@
 /* Lints one YAML stream: loads it document by document with libyaml's
  * loader (which keeps every node's line and column and resolves aliases),
  * hands each document to the walker, and turns a YAML error into an input
- * error that names the line libyaml stopped at. Only one document is in
- * memory at a time, so a 10 000-document `helm template` output costs the
- * memory of its largest document. */
+ * error that names the line libyaml stopped at. Only one document's tree
+ * is in memory at a time, so a 10 000-document `helm template` output
+ * costs its bytes (the caller's buffer) plus its largest document. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
