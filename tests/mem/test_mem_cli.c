@@ -164,6 +164,9 @@ static void test_inspect_fixture(void **state)
     assert_int_equal(json_object_array_length(v), 3);
     json_object *m0 = json_object_array_get_idx(v, 0), *p;
     assert_int_equal(get_i64(m0, "rss_bytes"), KIB(16384)); /* the arena */
+    /* Then the large anonymous mapping and the memfd, in order. */
+    assert_int_equal(get_i64(json_object_array_get_idx(v, 1), "rss_bytes"), KIB(8192));
+    assert_int_equal(get_i64(json_object_array_get_idx(v, 2), "rss_bytes"), KIB(4096));
     assert_true(json_object_object_get_ex(m0, "category", &p));
     assert_string_equal(json_object_get_string(p), "heap");
     /* k6's cgroup2 lists no memory controller: no cgroup context. */
