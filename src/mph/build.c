@@ -569,12 +569,17 @@ int oomkit__mph_build_blob(const oomkit_str *keys, size_t n, const oomkit_mph_op
          * slots), so each attempt allocates afresh. */
         oomkit__free(blob);
         oomkit__free(occupied);
-        blob = oomkit__calloc(1, (size_t)L.total);
+        blob = oomkit__malloc((size_t)L.total);
         occupied = oomkit__calloc((size_t)(hd.slots_total / 64 + 1), sizeof(uint64_t));
         if (blob == NULL || occupied == NULL) {
             rc = -ENOMEM;
             goto out;
         }
+        /* A static map's value and fingerprint sections are read at random:
+         * huge pages spare most lookups a TLB miss. Advise before the
+         * memset touches the pages. Zeroed, so padding is deterministic. */
+        advise_huge(blob, (size_t)L.total);
+        memset(blob, 0, (size_t)L.total);
         if (c.ent == NULL && parts > 0) {
             uint64_t max_slots = (max_k * 1000000u + alpha_ppm - 1) / alpha_ppm + 1;
             /* Later attempts may have a larger part: size for kpp * 2. */
