@@ -83,7 +83,7 @@ w("Written by `bench/mph/run.sh` (`make bench`); do not edit by hand.\n")
 import os
 when = max(os.path.getmtime(f) for f in files) if files else 0
 w(f"- Date: {datetime.datetime.utcfromtimestamp(when).strftime('%Y-%m-%d %H:%M UTC')} (when the last result was measured)")
-w(f"- Machine: {cpu}, {ncpu} CPUs, {kernel}; load average at the end {load}")
+w(f"- Machine: {cpu}, {ncpu} CPUs, {kernel}; load average when this report was written {load}")
 w(f"- Keys: flattened `namespace/name/key` strings from `{gen} --objects N/8 + 1`, first N lines")
 w("- Command: `oomkit bench mph --keys keys-N.txt --json`")
 w("- Times are the benchmark thread's CPU time (CLOCK_THREAD_CPUTIME_ID), per key; wall time in")
