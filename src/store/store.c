@@ -974,7 +974,9 @@ int oomkit_store_stats_get(const oomkit_store *s, oomkit_store_stats *out)
     out->bytes_atoms = oomkit__smem_get(&m->part[SM_ATOMS]);
     out->bytes_tables = oomkit__smem_get(&m->part[SM_TABLES]);
     out->bytes_names = names;
-    out->bytes_fields = slab - names - rblocks;
+    /* The counters are read one by one while a writer may move bytes
+     * between them: clamp rather than wrap. */
+    out->bytes_fields = slab > names + rblocks ? slab - names - rblocks : 0;
     out->bytes_retired = oomkit__smem_get(&m->part[SM_RETIRED]) + rblocks;
     out->bytes_total = out->bytes_atoms + out->bytes_tables + out->bytes_names +
                        out->bytes_fields + out->bytes_retired;
