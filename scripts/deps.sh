@@ -13,7 +13,7 @@ pkgs_build=(build-essential cmake pkg-config clang libclang-rt-dev
 pkgs_test=(golang-go prometheus prometheus-alertmanager elfutils)
 # Peers measured side by side in the benchmarks.
 pkgs_bench=(libcmph-dev libabsl-dev g++ heaptrack libgoogle-perftools-dev
-            google-perftools libjemalloc-dev hyperfine)
+            google-perftools libjemalloc-dev hyperfine earlyoom)
 pkgs_demo=(elfutils)
 
 want=()

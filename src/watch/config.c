@@ -213,28 +213,37 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
     return 0;
 }
 
-int oomkit__watch_config_load(struct oomkit__watch_config *c, const char *path,
-                              char *err, size_t err_len)
+int oomkit__watch_config_parse(struct oomkit__watch_config *c, const char *text, size_t len,
+                               const char *name, char *err, size_t err_len)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        int e = errno;
-        snprintf(err, err_len, "%s: %s", path, strerror(e));
-        return -e;
-    }
     char line[2048], why[256];
     unsigned lineno = 0;
-    int rc = 0;
-    while (fgets(line, sizeof line, f) != NULL) {
+    size_t pos = 0;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && text[end] != '\n')
+            end++;
+        size_t n = end - pos;
         lineno++;
+        if (n >= sizeof line) {
+            snprintf(err, err_len, "%s:%u: line too long", name, lineno);
+            return -EINVAL;
+        }
+        memcpy(line, text + pos, n);
+        line[n] = '\0';
+        pos = end + 1;
+        if (memchr(line, '\0', n) != NULL) {
+            snprintf(err, err_len, "%s:%u: NUL byte in the line", name, lineno);
+            return -EINVAL;
+        }
         char *p = line;
         char *hash = strchr(p, '#');
         if (hash)
             *hash = '\0';
         while (*p == ' ' || *p == '\t')
             p++;
-        size_t n = strlen(p);
-        while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n = strlen(p);
+        while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t'))
             p[--n] = '\0';
         if (n == 0)
             continue;
@@ -245,16 +254,35 @@ int oomkit__watch_config_load(struct oomkit__watch_config *c, const char *path,
                 val++;
         }
         if (strcmp(key, "config") == 0) {
-            snprintf(err, err_len, "%s:%u: config files do not nest", path, lineno);
-            rc = -EINVAL;
-            break;
+            snprintf(err, err_len, "%s:%u: config files do not nest", name, lineno);
+            return -EINVAL;
         }
         if (oomkit__watch_config_set(c, key, *val ? val : NULL, why, sizeof why) != 0) {
-            snprintf(err, err_len, "%s:%u: %s", path, lineno, why);
-            rc = -EINVAL;
-            break;
+            snprintf(err, err_len, "%s:%u: %s", name, lineno, why);
+            return -EINVAL;
         }
     }
+    return 0;
+}
+
+int oomkit__watch_config_load(struct oomkit__watch_config *c, const char *path,
+                              char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        int e = errno;
+        snprintf(err, err_len, "%s: %s", path, strerror(e));
+        return -e;
+    }
+    /* Config files are small; a bounded read keeps a wrong path (a device,
+     * a huge log) from costing memory. */
+    static char text[256 * 1024];
+    size_t len = fread(text, 1, sizeof text, f);
+    int big = len == sizeof text;
     fclose(f);
-    return rc;
+    if (big) {
+        snprintf(err, err_len, "%s: larger than %zu bytes", path, sizeof text);
+        return -EINVAL;
+    }
+    return oomkit__watch_config_parse(c, text, len, path, err, err_len);
 }

@@ -60,6 +60,11 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
 int oomkit__watch_config_load(struct oomkit__watch_config *c, const char *path,
                               char *err, size_t err_len);
 
+/* The same, from text[0..len) (borrowed; need not be NUL-terminated);
+ * name labels the errors. Thread safety: pure. */
+int oomkit__watch_config_parse(struct oomkit__watch_config *c, const char *text, size_t len,
+                               const char *name, char *err, size_t err_len);
+
 /* True if the option takes a value. -1 for an unknown option. */
 int oomkit__watch_config_takes_value(const char *key);
 
