@@ -73,6 +73,7 @@ static int run_workload(long n)
     if (r != 0) {
         assert_int_equal(r, -ENOMEM);
         assert_true(failed);
+        failed = 0;
         fail_at = 0;
         assert_int_equal(oomkit_store_open(NULL, &s), 0);
     }
@@ -128,6 +129,10 @@ static int run_workload(long n)
             assert_int_equal(oomkit_store_clear(s), 0);
             m_clear(&m);
         }
+        /* A failed allocation must surface as -ENOMEM from the call that
+         * made it (outcome() consumes the flag), never be swallowed. */
+        if (failed)
+            fail_msg("fail_at %ld: op %d hit the failing allocation but reported success", n, i);
     }
     check(s, &m, n);
     int hit = alloc_count >= n;
