@@ -99,8 +99,7 @@ int oomkit_mem_classify(oomkit_mem_maps *maps, const uint64_t *sps, size_t n_sps
     if (!maps || !out || (n_sps && !sps))
         return -EINVAL;
     memset(out, 0, sizeof *out);
-    size_t n;
-    oomkit_mem_mapping *v = oomkit__maps_array(maps, &n);
+    size_t n = oomkit_mem_maps_count(maps);
 
     uint64_t *sorted = NULL;
     if (n_sps) {
@@ -113,7 +112,9 @@ int oomkit_mem_classify(oomkit_mem_maps *maps, const uint64_t *sps, size_t n_sps
     size_t k = 0; /* next stack pointer not below the current mapping */
 
     for (size_t i = 0; i < n; i++) {
-        oomkit_mem_mapping *m = &v[i];
+        oomkit_mem_mapping *m = oomkit__maps_at(maps, i);
+        oomkit_mem_mapping *prev = i > 0 ? oomkit__maps_at(maps, i - 1) : NULL;
+        oomkit_mem_mapping *next = i + 1 < n ? oomkit__maps_at(maps, i + 1) : NULL;
         while (k < n_sps && sorted[k] < m->start)
             k++;
         int holds_sp = k < n_sps && sorted[k] < m->end;
@@ -127,20 +128,20 @@ int oomkit_mem_classify(oomkit_mem_maps *maps, const uint64_t *sps, size_t n_sps
             } else if (m->start % ARENA_BYTES == 0 && m->perms[0] == 'r' &&
                        m->perms[1] == 'w' &&
                        (m->end - m->start == ARENA_BYTES ||
-                        (i + 1 < n && is_guard(&v[i + 1]) && v[i + 1].start == m->end &&
-                         v[i + 1].end == m->start + ARENA_BYTES))) {
+                        (next && is_guard(next) && next->start == m->end &&
+                         next->end == m->start + ARENA_BYTES))) {
                 cat = OOMKIT_MEM_CAT_HEAP;
                 out->arenas++;
                 if (m->end - m->start != ARENA_BYTES) {
-                    v[i + 1].category = OOMKIT_MEM_CAT_HEAP;
+                    next->category = OOMKIT_MEM_CAT_HEAP;
                     m->category = (uint8_t)cat;
                     i++; /* the remainder is classified */
                     continue;
                 }
-            } else if (guess_stacks && memcmp(m->perms, "rw-p", 4) == 0 && i > 0 &&
-                       is_guard(&v[i - 1]) && v[i - 1].end == m->start &&
-                       v[i - 1].end - v[i - 1].start <= GUARD_MAX_BYTES &&
-                       v[i - 1].category != OOMKIT_MEM_CAT_HEAP) {
+            } else if (guess_stacks && memcmp(m->perms, "rw-p", 4) == 0 && prev &&
+                       is_guard(prev) && prev->end == m->start &&
+                       prev->end - prev->start <= GUARD_MAX_BYTES &&
+                       prev->category != OOMKIT_MEM_CAT_HEAP) {
                 cat = OOMKIT_MEM_CAT_STACKS;
                 out->stacks_by_guard++;
             } else {
@@ -151,15 +152,15 @@ int oomkit_mem_classify(oomkit_mem_maps *maps, const uint64_t *sps, size_t n_sps
         }
         m->category = (uint8_t)cat;
         /* A thread stack claims the PROT_NONE guard directly below it. */
-        if (cat == OOMKIT_MEM_CAT_STACKS && i > 0 && is_guard(&v[i - 1]) &&
-            v[i - 1].end == m->start && v[i - 1].category == OOMKIT_MEM_CAT_ANON_MMAP &&
-            v[i - 1].end - v[i - 1].start <= GUARD_MAX_BYTES)
-            v[i - 1].category = OOMKIT_MEM_CAT_STACKS;
+        if (cat == OOMKIT_MEM_CAT_STACKS && prev && is_guard(prev) && prev->end == m->start &&
+            prev->category == OOMKIT_MEM_CAT_ANON_MMAP &&
+            prev->end - prev->start <= GUARD_MAX_BYTES)
+            prev->category = OOMKIT_MEM_CAT_STACKS;
     }
     oomkit__free(sorted);
 
     for (size_t i = 0; i < n; i++) {
-        const oomkit_mem_mapping *m = &v[i];
+        const oomkit_mem_mapping *m = oomkit__maps_at(maps, i);
         oomkit_mem_cat_totals *t = &out->cat[m->category];
         uint64_t size = m->end - m->start;
         uint64_t rss = oomkit_mem_has(m->f.rss_bytes) ? m->f.rss_bytes : 0;

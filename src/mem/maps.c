@@ -15,11 +15,33 @@
 #include <unistd.h>
 
 struct oomkit_mem_maps {
-    oomkit_mem_mapping *v;
-    size_t n, cap;
+    /* Mappings live in blocks that never move: block 0 holds FIRST_BLOCK
+     * entries (most processes), every later one BLOCK entries. Growing
+     * never copies, and each big block is populated in one madvise
+     * instead of page by page (see oomkit__mem_prefault). */
+    oomkit_mem_mapping **blk;
+    size_t nblk, blk_cap;
+    size_t n;
     char *names;
     size_t names_len, names_cap;
 };
+
+#define FIRST_BLOCK ((size_t)256)
+#define BLOCK_SHIFT 12
+#define BLOCK ((size_t)1 << BLOCK_SHIFT)
+
+static oomkit_mem_mapping *at(const oomkit_mem_maps *m, size_t i)
+{
+    if (i < FIRST_BLOCK)
+        return &m->blk[0][i];
+    i -= FIRST_BLOCK;
+    return &m->blk[1 + (i >> BLOCK_SHIFT)][i & (BLOCK - 1)];
+}
+
+static size_t capacity(const oomkit_mem_maps *m)
+{
+    return m->nblk ? FIRST_BLOCK + (m->nblk - 1) * BLOCK : 0;
+}
 
 struct oomkit__maps_builder {
     oomkit_mem_maps *m;
@@ -34,15 +56,23 @@ struct oomkit__maps_builder {
 /* Makes room for one more mapping and for len more name bytes. */
 static int reserve(oomkit_mem_maps *m, size_t len)
 {
-    if (m->n == m->cap) {
-        size_t ncap = m->cap ? m->cap * 2 : 256;
-        oomkit_mem_mapping *nv = oomkit__realloc(m->v, ncap * sizeof *nv);
-        if (!nv)
+    if (m->n == capacity(m)) {
+        if (m->nblk == m->blk_cap) {
+            size_t ncap = m->blk_cap ? m->blk_cap * 2 : 8;
+            oomkit_mem_mapping **nb = oomkit__realloc(m->blk, ncap * sizeof *nb);
+            if (!nb)
+                return -ENOMEM;
+            m->blk = nb;
+            m->blk_cap = ncap;
+        }
+        size_t cnt = m->nblk ? BLOCK : FIRST_BLOCK;
+        oomkit_mem_mapping *b = oomkit__malloc(cnt * sizeof *b);
+        if (!b)
             return -ENOMEM;
-        m->v = nv;
-        m->cap = ncap;
-        if (ncap * sizeof *nv >= (2u << 20))
-            oomkit__mem_advise_huge(nv, ncap * sizeof *nv);
+        /* The block will be written in full as the list grows. */
+        if (cnt == BLOCK)
+            oomkit__mem_prefault(b, cnt * sizeof *b);
+        m->blk[m->nblk++] = b;
     }
     if (m->names_cap - m->names_len < len) {
         size_t ncap = m->names_cap ? m->names_cap : 16384;
@@ -65,7 +95,7 @@ int oomkit__maps_builder_line(struct oomkit__maps_builder *b, const char *line, 
     /* Key lines ("Rss:  4 kB") belong to the last header; anything whose
      * first token ends in ':' is a key, known or not. */
     int hex = (line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f');
-    if (!hex && m->n > 0 && oomkit__parse_smaps_key(line, len, &m->v[m->n - 1].f))
+    if (!hex && m->n > 0 && oomkit__parse_smaps_key(line, len, &at(m, m->n - 1)->f))
         return 0;
     /* The header is parsed straight into the next slot (a path is never
      * longer than its line, so reserving len name bytes is enough); the
@@ -73,7 +103,7 @@ int oomkit__maps_builder_line(struct oomkit__maps_builder *b, const char *line, 
     int rc = reserve(m, len);
     if (rc < 0)
         return rc;
-    oomkit_mem_mapping *d = &m->v[m->n];
+    oomkit_mem_mapping *d = at(m, m->n);
     oomkit_str path;
     if (oomkit__parse_maps_header(line, len, d, &path) < 0)
         return -EINVAL;
@@ -94,8 +124,9 @@ int oomkit__maps_builder_line(struct oomkit__maps_builder *b, const char *line, 
 static void finish(oomkit_mem_maps *m)
 {
     for (size_t i = 0; i < m->n; i++) {
-        uintptr_t off = (uintptr_t)m->v[i].path.ptr;
-        m->v[i].path.ptr = m->v[i].path.len ? m->names + off : NULL;
+        oomkit_mem_mapping *e = at(m, i);
+        uintptr_t off = (uintptr_t)e->path.ptr;
+        e->path.ptr = e->path.len ? m->names + off : NULL;
     }
 }
 
@@ -137,7 +168,7 @@ static long key_line(struct oomkit__maps_builder *b, const char *p, size_t rem, 
         /* More than 15 digits of kB cannot be real; saturate below the
          * absent/no-limit markers instead of wrapping. */
         uint64_t bytes = (d - j > 15) ? UINT64_MAX - 2 : v << 10;
-        uint64_t *field = (uint64_t *)(void *)((char *)&b->m->v[b->m->n - 1].f + key->offset);
+        uint64_t *field = (uint64_t *)(void *)((char *)&at(b->m, b->m->n - 1)->f + key->offset);
         *field = bytes;
     }
     return (long)(eol + 1);
@@ -246,22 +277,23 @@ size_t oomkit_mem_maps_count(const oomkit_mem_maps *maps)
 
 const oomkit_mem_mapping *oomkit_mem_maps_get(const oomkit_mem_maps *maps, size_t i)
 {
-    return (maps && i < maps->n) ? &maps->v[i] : NULL;
+    return (maps && i < maps->n) ? at(maps, i) : NULL;
 }
 
 void oomkit_mem_maps_free(oomkit_mem_maps *maps)
 {
     if (!maps)
         return;
-    oomkit__free(maps->v);
+    for (size_t i = 0; i < maps->nblk; i++)
+        oomkit__free(maps->blk[i]);
+    oomkit__free(maps->blk);
     oomkit__free(maps->names);
     oomkit__free(maps);
 }
 
-oomkit_mem_mapping *oomkit__maps_array(oomkit_mem_maps *maps, size_t *n)
+oomkit_mem_mapping *oomkit__maps_at(oomkit_mem_maps *maps, size_t i)
 {
-    *n = maps->n;
-    return maps->v;
+    return at(maps, i);
 }
 
 int oomkit__maps_parse_buffer(const char *s, size_t len, oomkit_mem_maps **out)

@@ -48,9 +48,8 @@ DIR *oomkit__mem_opendir(oomkit_mem_ctx *ctx, const char *path, int *err);
 /* Grows ctx->buf to at least cap bytes. */
 int oomkit__mem_reserve(oomkit_mem_ctx *ctx, size_t cap);
 
-/* Advises the kernel to back the 2 MiB-aligned interior of [p, p+len) with
- * transparent huge pages (see mem_sys.c for the measurement behind it). */
-void oomkit__mem_advise_huge(void *p, size_t len);
+/* Populates the whole pages inside [p, p+len) in one call (mem_sys.c). */
+void oomkit__mem_prefault(void *p, size_t len);
 
 /* For /proc/PID files: turns -ENOENT into -ESRCH when /proc/PID itself is
  * gone, so a vanished process and a missing file stay distinct. */
@@ -127,8 +126,8 @@ int oomkit__parse_smaps_rollup(const char *s, size_t len, oomkit_mem_smaps_field
 /* Streaming maps/smaps parser, fed whole lines in order. */
 struct oomkit__maps_builder;
 int oomkit__maps_builder_line(struct oomkit__maps_builder *b, const char *line, size_t len);
-/* The mutable mapping array of maps (for classify.c). */
-oomkit_mem_mapping *oomkit__maps_array(oomkit_mem_maps *maps, size_t *n);
+/* The i-th mapping of maps, mutable (for classify.c); i < count. */
+oomkit_mem_mapping *oomkit__maps_at(oomkit_mem_maps *maps, size_t i);
 /* Parses a whole in-memory maps/smaps text into a new maps object (tests
  * and fuzzing); the caller frees it with oomkit_mem_maps_free. */
 int oomkit__maps_parse_buffer(const char *s, size_t len, oomkit_mem_maps **out);
