@@ -174,7 +174,3 @@ uint32_t oomkit__atoms_insert(oomkit__atoms *t, const void *p, size_t len, uint6
     return id;
 }
 
-size_t oomkit__atoms_slots(const oomkit__atoms *t)
-{
-    return t->index ? (size_t)t->index->mask + 1 : 0;
-}

@@ -83,9 +83,6 @@ int oomkit__atoms_grow(oomkit__atoms *t, oomkit__smem *m, size_t len);
  * fails. Returns the new id. Writer. */
 uint32_t oomkit__atoms_insert(oomkit__atoms *t, const void *p, size_t len, uint64_t h);
 
-/* Bytes the table owns (arena, directories, index). Writer. */
-size_t oomkit__atoms_slots(const oomkit__atoms *t);
-
 #include "core/hash.h"
 static inline uint64_t oomkit__atom_hash(const void *p, size_t len)
 {

@@ -163,13 +163,3 @@ int oomkit__nslist_shrink(oomkit__atoms *ns, oomkit__handles *h, oomkit__smem *m
     return 0;
 }
 
-size_t oomkit__nslist_bytes(const oomkit__atoms *ns)
-{
-    size_t total = 0;
-    for (uint32_t n = 0; n < ns->count; n++) {
-        const oomkit__nslist *l = oomkit__nslist_get(ns, n);
-        if (l != NULL)
-            total += oomkit__alloc_footprint(l->bytes);
-    }
-    return total;
-}

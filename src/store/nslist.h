@@ -60,11 +60,10 @@ void oomkit__nslist_remove(oomkit__atoms *ns, uint32_t ns_id, uint32_t pos, int 
 void oomkit__nslist_kill_all(oomkit__atoms *ns);
 void oomkit__nslist_reset_all(oomkit__atoms *ns);
 /* Compact: drops empty lists, copies the others to their exact size when
- * that saves memory and the copy fits budget_bytes (0 = none). Needs room to retire one list per namespace: it stops
- * early (returns 1) when the ledger is full, 0 when done, -ENOMEM. */
+ * that saves memory and the copy fits budget_bytes (0 = none). Needs room
+ * to retire one list per namespace: it stops early (returns 1) when the
+ * ledger is full, 0 when done, -ENOMEM. */
 int oomkit__nslist_shrink(oomkit__atoms *ns, oomkit__handles *h, oomkit__smem *m,
                           uint64_t budget_bytes, uint32_t *next_ns);
-/* Bytes held by all lists. Writer. */
-size_t oomkit__nslist_bytes(const oomkit__atoms *ns);
 
 #endif

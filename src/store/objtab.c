@@ -183,7 +183,3 @@ uint64_t oomkit__objtab_slots(const oomkit__objtab *t)
     return a->mask + 1;
 }
 
-size_t oomkit__objtab_bytes(const oomkit__objtab *t)
-{
-    return t->arr ? oomkit__alloc_footprint(t->arr->bytes) : 0;
-}

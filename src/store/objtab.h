@@ -96,6 +96,5 @@ void oomkit__objtab_clear(oomkit__objtab *t);
 int oomkit__objtab_shrink(oomkit__objtab *t, oomkit__smem *m);
 /* Slots in the current array (stats; any thread). */
 uint64_t oomkit__objtab_slots(const oomkit__objtab *t);
-size_t oomkit__objtab_bytes(const oomkit__objtab *t);
 
 #endif

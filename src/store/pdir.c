@@ -51,13 +51,6 @@ size_t oomkit__pdir_need(const oomkit__pdir *d, size_t idx)
     return need;
 }
 
-size_t oomkit__pdir_bytes(const oomkit__pdir *d)
-{
-    if (d->top == NULL)
-        return 0;
-    return oomkit__alloc_footprint(d->top->bytes) + d->npages * oomkit__alloc_footprint(PAGE_BYTES);
-}
-
 int oomkit__pdir_grow(oomkit__pdir *d, oomkit__smem *m, size_t idx)
 {
     size_t pg = idx >> PDIR_PAGE_SHIFT;

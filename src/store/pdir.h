@@ -44,8 +44,6 @@ size_t oomkit__pdir_need(const oomkit__pdir *d, size_t idx);
 /* Makes index idx addressable. Needs 1 retire slot. 0 or -ENOMEM (the
  * directory is unchanged or merely larger). Writer. */
 int oomkit__pdir_grow(oomkit__pdir *d, oomkit__smem *m, size_t idx);
-/* Bytes the directory's pages and top occupy. */
-size_t oomkit__pdir_bytes(const oomkit__pdir *d);
 
 /* Address of entry idx, or NULL if its page does not exist. Reader. */
 static inline uint64_t *oomkit__pdir_slot(const oomkit__pdir *d, size_t idx)

@@ -31,7 +31,7 @@ typedef struct oomkit__slab_page {
 
 typedef struct oomkit__slab {
     void *free[SLAB_CLASSES + 1]; /* free[size / 8] */
-    uint64_t free_bytes;          /* bytes on the free lists (stats) */
+    uint64_t free_bytes;          /* bytes on the free lists */
     char *pos, *end;              /* bump space in the newest page */
     oomkit__slab_page *pages;
     size_t npages;
