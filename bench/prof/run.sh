@@ -28,9 +28,10 @@ LIBDIR=$(dirname "$(gcc -print-file-name=libc.so.6)")
 TCMALLOC=$(ls /usr/lib/x86_64-linux-gnu/libtcmalloc.so.4 2>/dev/null || true)
 JEMALLOC=$(ls /usr/lib/x86_64-linux-gnu/libjemalloc.so.2 2>/dev/null || true)
 JE_PROF=no
-if [ -n "$JEMALLOC" ] && MALLOC_CONF=stats_print:true LD_PRELOAD=$JEMALLOC "$BENCH" 1000 2>&1 \
-     | grep -q 'config.prof: true'; then
-  JE_PROF=yes
+if [ -n "$JEMALLOC" ]; then
+  # Capture first: grep -q closing the pipe early would fail it under pipefail.
+  je_stats=$(MALLOC_CONF=stats_print:true LD_PRELOAD=$JEMALLOC "$BENCH" 1000 2>&1)
+  case "$je_stats" in *"config.prof: true"*) JE_PROF=yes ;; esac
 fi
 
 # run NAME N CMD...: one timed run; appends "name wall cpu rss" to results.
@@ -67,6 +68,16 @@ for r in $(seq 1 "$RUNS"); do
     run gperf_slow "$N_SLOW" env LD_PRELOAD="$TCMALLOC" HEAPPROFILE="$WORK/o_gp"
   fi
 done
+
+# The profiler's own share of CPU: perf samples that fall in our library
+# and the unwinder (steadier than wall-time ratios on a shared machine).
+PERF_SHARE="perf not available"
+if command -v perf >/dev/null && perf record -q -o "$WORK/perf.data" env LD_PRELOAD="$LIB" \
+     OOMKIT_PROF="out=$WORK/o_perf" "$BENCH" "$N" >/dev/null 2>&1; then
+  PERF_SHARE=$(perf report -i "$WORK/perf.data" --no-children --stdio --sort dso 2>/dev/null \
+    | awk '/^ +[0-9.]+%/ { gsub("%","",$1); if ($2 ~ /oomkit_prof|libunwind|libdw|libelf/) s += $1; t += $1 }
+           END { if (t > 0) printf "%.1f %% of CPU samples in liboomkit_prof.so, libunwind and libdw", s; }')
+fi
 
 # Leak sites: does each tool name leak_big and leak_small, and with what bytes?
 leak_ours() { # profile file -> "leak_big=...; leak_small=..."
@@ -152,6 +163,8 @@ and \`leak_small\` 200 000 x 32 B = 6 400 000 B.
     + row("heaptrack", "heaptrack", "base") \
     + row("je_base", "jemalloc, no profiling (its own baseline)", "je_base") \
     + row("je_prof", "jemalloc prof:true lg_prof_sample:19 (vs jemalloc)", "je_base") + f"""
+Profiler's own share of CPU at default sampling (one \`perf record\` run, N = {n}): $PERF_SHARE.
+
 ## Slow peer, N = {n_slow} pairs
 
 | config | wall s | wall ratio | CPU s | CPU ratio | peak RSS MiB | RSS change |

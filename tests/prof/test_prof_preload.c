@@ -377,5 +377,12 @@ int main(void)
         cmocka_unit_test(test_go_pprof_reads_it),
         cmocka_unit_test(test_ten_million_allocations),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    /* Each test left its profiles in TMPDIR/oomkit-prof-<name>-<pid>. */
+    char cmd[512];
+    const char *base = getenv("TMPDIR");
+    snprintf(cmd, sizeof(cmd), "rm -rf %s/oomkit-prof-*-%ld", base ? base : "/tmp", (long)getpid());
+    if (system(cmd) != 0)
+        return 1;
+    return failed;
 }

@@ -39,9 +39,12 @@ static void test_profile_runs_and_summarises(void **state)
     unlink(path);
 
     /* A failing command's status is passed through; a missing one is 3. */
-    snprintf(cmd, sizeof(cmd), "'%s/oomkit' profile --out /tmp/oomkit-prof-cmd -- false 2>/dev/null", bin);
+    snprintf(cmd, sizeof(cmd), "'%s/oomkit' profile --out /tmp/oomkit-prof-false-%ld -- false 2>/dev/null",
+             bin, (long)getpid());
     st = system(cmd);
     assert_int_equal(WEXITSTATUS(st), 1);
+    snprintf(cmd, sizeof(cmd), "rm -f /tmp/oomkit-prof-false-%ld.*", (long)getpid());
+    assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof(cmd), "'%s/oomkit' profile -- /no/such/program 2>/dev/null", bin);
     st = system(cmd);
     assert_int_equal(WEXITSTATUS(st), 3);
