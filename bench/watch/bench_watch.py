@@ -116,6 +116,13 @@ def scrape(port):
 
 def capture_trial(tmp, n, kind, rate, limit_mb, am_url=None):
     d = cg_create("oomkit-bench-watch-%d-%d" % (os.getpid(), n), limit_mb << 20)
+    try:
+        return capture_trial_in(d, tmp, n, kind, rate, limit_mb, am_url)
+    finally:
+        cg_destroy(d)
+
+
+def capture_trial_in(d, tmp, n, kind, rate, limit_mb, am_url):
     capdir = os.path.join(tmp, "cap%d" % n)
     port = free_port()
     log = os.path.join(tmp, "daemon%d.log" % n)

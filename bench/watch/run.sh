@@ -22,8 +22,14 @@ skip() {
 [ -x "$OOMKIT_BUILD_DIR/tests/watch/watch_leak" ] || cmake --build "$OOMKIT_BUILD_DIR" --target watch_leak >/dev/null
 [ -x "$OOMKIT_BIN" ] || skip "no oomkit binary at $OOMKIT_BIN"
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
-python3 bench/watch/bench_watch.py > "$results"
+# Run private copies, so a rebuild during the benchmark cannot swap the
+# binaries under a trial.
+bindir=$(mktemp -d)
+trap 'rm -f "$results"; rm -rf "$bindir"' EXIT
+mkdir -p "$bindir/tests/watch"
+cp "$OOMKIT_BIN" "$bindir/oomkit"
+cp "$OOMKIT_BUILD_DIR/tests/watch/watch_leak" "$bindir/tests/watch/watch_leak"
+OOMKIT_BIN="$bindir/oomkit" OOMKIT_BUILD_DIR="$bindir" python3 bench/watch/bench_watch.py > "$results"
 cmd="WATCH_TRIALS=${WATCH_TRIALS:-10:2,50:5,200:10} WATCH_LIMIT_MB=${WATCH_LIMIT_MB:-512} bench/watch/run.sh"
 python3 bench/watch/bench_watch.py report "$results" "$cmd" > "$out"
 echo "bench/watch: wrote $out"

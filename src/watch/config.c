@@ -25,6 +25,7 @@ void oomkit__watch_config_default(struct oomkit__watch_config *c)
     c->max_targets = 256;
     c->user_stacks = 1;
     c->prof_wait_s = 2;
+    c->discover_s = 5;
 }
 
 /* "1s", "250ms", "5m", "2h" or plain seconds. */
@@ -97,7 +98,7 @@ static const struct {
     { "critical", 1 }, { "predict", 1 }, { "cooldown", 1 }, { "buy-time", 0 },
     { "dry-run", 0 }, { "once", 0 }, { "duration", 1 }, { "capture-max", 1 },
     { "window", 1 }, { "max-targets", 1 }, { "root", 1 }, { "no-user-stacks", 0 },
-    { "prof-wait", 1 }, { "print-metrics", 0 }, { "config", 1 },
+    { "prof-wait", 1 }, { "print-metrics", 0 }, { "config", 1 }, { "discover-every", 1 },
 };
 
 int oomkit__watch_config_takes_value(const char *key)
@@ -175,6 +176,11 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
         rc = parse_duration(value, &c->cooldown_s);
     } else if (strcmp(key, "duration") == 0) {
         rc = parse_duration(value, &c->duration_s);
+    } else if (strcmp(key, "discover-every") == 0) {
+        rc = parse_duration(value, &d);
+        if (rc == 0 && d < 0.05)
+            rc = -EINVAL;
+        c->discover_s = rc == 0 ? d : c->discover_s;
     } else if (strcmp(key, "prof-wait") == 0) {
         rc = parse_duration(value, &c->prof_wait_s);
     } else if (strcmp(key, "capture-max") == 0) {

@@ -36,7 +36,6 @@
 #define CAPTURE_BUF (256u * 1024u)
 #define BASELINE_REFRESH_S 30.0
 #define ALERT_REPEAT_S 60.0
-#define DISCOVER_EVERY_S 5.0
 
 static const char *const rule_alert[OOMKIT__RULE_COUNT] = {
     "OomkitMemoryWarning", "OomkitOomPredicted", "OomkitMemoryCritical",
@@ -994,7 +993,7 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     stop_flag = 0;
-    double start = mono_s(), next = start, next_discover = start + DISCOVER_EVERY_S;
+    double start = mono_s(), next = start, next_discover = start + c->discover_s;
     struct pollfd pfd[1 + 256 * MAX_NOTIFY];
     for (;;) {
         double now = mono_s();
@@ -1010,7 +1009,7 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
         if (c->mode == OOMKIT__WATCH_UNDER && now >= next_discover) {
             discover(d);
             sweep(d);
-            next_discover = now + DISCOVER_EVERY_S;
+            next_discover = now + c->discover_s;
         }
         if (stop_flag || (c->duration_s > 0 && now - start >= c->duration_s))
             break;

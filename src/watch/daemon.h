@@ -41,6 +41,7 @@ struct oomkit__watch_config {
     int user_stacks;
     double prof_wait_s;
     int print_metrics;              /* print the exposition on exit */
+    double discover_s;              /* --cgroups-under rescan period */
 };
 
 /* Fills the defaults documented in `oomkit watch --help`.
