@@ -4,6 +4,8 @@
 #  1. `oomkit inspect` on a process with 50 000 mappings (tests/targets/
 #     mem_many_maps), against the kernel's own cost of producing smaps
 #     (`cat`) and the incident's by-hand method (awk summing Rss).
+#     Also `oomkit bench mem` (bench/mem/bench_mem.c): the same reader work
+#     timed inside one process, without start-up and output.
 #  2. `oomkit top --cgroups` over 1 000 cgroups: a generated cgroup v1 tree
 #     (files only, so the parse and walk are measured), and a real v1
 #     memory cgroup tree when /sys/fs/cgroup/memory is writable.
@@ -76,6 +78,8 @@ hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/start.json" "$bin --
   >/dev/null 2>&1 || hyperfine --warmup 2 --runs "$runs" --export-json "$work/start.json" \
   "$bin --version >/dev/null" >/dev/null
 read -r s_mean s_min _ s_user s_sys < <(stats "$work/start.json")
+# The same work inside one process (no start-up, no JSON): oomkit bench mem.
+lib_maps=$("$bin" bench mem maps "$child" "$runs" 2>&1 || echo "not run: oomkit bench mem failed")
 read -r i_mean i_min i_sd i_user i_sys < <(stats "$work/inspect.json")
 read -r c_mean c_min _ c_user c_sys < <(stats "$work/cat.json")
 read -r a_mean a_min _ a_user a_sys < <(stats "$work/awk.json")
@@ -122,6 +126,7 @@ hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/top.json" \
   hyperfine --warmup 2 --runs "$runs" --export-json "$work/top.json" \
     "$bin top --cgroups --root $gen -n 20 >/dev/null" >/dev/null
 read -r t_mean t_min t_sd t_user t_sys < <(stats "$work/top.json")
+lib_cg=$("$bin" bench mem cgroups "$gen" "$runs" 2>&1 || echo "not run: oomkit bench mem failed")
 
 # ---- 2b. the same over real v1 memory cgroups, when we may create them
 real_line="not run: /sys/fs/cgroup/memory is not writable here"
@@ -167,6 +172,11 @@ mappings in total, $smaps_mb MiB of smaps text).
 | \`awk '/^Rss:/ ...' /proc/PID/smaps\` (the incident's by-hand total, one number) | $(fmt "$a_mean") | $(fmt "$a_min") | $(fmt "$a_user") | $(fmt "$a_sys") |
 | \`oomkit --version\` (start-up of the oomkit binary alone, all its libraries) | $(fmt "$s_mean") | $(fmt "$s_min") | $(fmt "$s_user") | $(fmt "$s_sys") |
 
+Library only (\`oomkit bench mem maps PID $runs\`: oomkit_mem_breakdown_read,
+i.e. smaps read and parse, thread stack pointers, classification):
+
+    $lib_maps
+
 User CPU is oomkit's own parsing and classification; system CPU is mostly
 the kernel walking page tables and formatting smaps (the \`cat\` row is that
 floor alone) plus page faults on oomkit's result arrays.
@@ -191,6 +201,10 @@ smaps only when it captures.
 |---|---|---|---|---|---|
 | \`oomkit top --cgroups --root <generated tree> -n 20\` | $gen_count generated v1 cgroup directories (files only) | $(fmt "$t_mean") ± $(fmt "$t_sd") | $(fmt "$t_min") | $(fmt "$t_user") | $(fmt "$t_sys") |
 $real_line
+
+Library only (\`oomkit bench mem cgroups DIR $runs\`: walk and read every cgroup):
+
+    $lib_cg
 
 - Target < 1000 ms: **$(verdict "$t_mean" 1000)** (generated tree)
 
