@@ -81,6 +81,8 @@ static void test_exact_sites(void **state)
     expect_site(inuse, ni, "memalign_site", "prof_sites.c", 10 * 4096);
     expect_site(inuse, ni, "aligned_site", "prof_sites.c", 640);
     expect_site(inuse, ni, "churn_site", NULL, 0);
+    expect_site(inuse, ni, "inline_site", "prof_sites.c", 3 * 777); /* an inlined frame */
+    assert_int_equal(pt_site_value(inuse, ni, "inline_caller", NULL), 0);
     /* Allocation totals count what was freed too. */
     int64_t churn = 0;
     for (int i = 0; i < 5000; i++)
@@ -97,7 +99,8 @@ static void test_exact_sites(void **state)
     /* Nothing else in the program is reported as leaked: every in-use site
      * in prof_sites.c is a known leak (libc's own buffers are outside). */
     static const char *const known[] = { "leak_big", "leak_small", "thread_site", "calloc_site",
-                                         "realloc_chain", "memalign_site", "aligned_site", "main" };
+                                         "realloc_chain", "memalign_site", "aligned_site", "main",
+                                         "inline_site" };
     for (size_t i = 0; i < ni; i++) {
         if (inuse[i].value == 0 || strstr(inuse[i].file, "prof_sites.c") == NULL)
             continue;

@@ -81,6 +81,20 @@ NOINLINE static void aligned_site(void)
     keep(aligned_alloc(64, 640)); /* SITE:aligned_site */
 }
 
+/* Inlined into inline_caller: the profile must still name it (DWARF
+ * inlined-subroutine frames), with its own line. */
+static inline __attribute__((always_inline)) void inline_site(void)
+{
+    for (int i = 0; i < 3; i++)
+        keep(malloc(777)); /* SITE:inline_site */
+}
+
+NOINLINE static void inline_caller(void)
+{
+    inline_site();
+    sink = leaks;
+}
+
 NOINLINE static void mmap_site(void)
 {
     const int pr = PROT_READ | PROT_WRITE, fl = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -177,6 +191,7 @@ int main(int argc, char **argv)
     realloc_chain();
     memalign_site();
     aligned_site();
+    inline_caller();
     mmap_site();
     threads();
     printf("prof_sites: %zu blocks kept\n", n_leaks);
