@@ -337,6 +337,25 @@ static void test_go_pprof_reads_it(void **state)
     assert_non_null(strstr(out, "leak_small"));
     assert_non_null(strstr(out, "thread_site"));
     assert_null(strstr(out, "malloc")); /* our hooks never appear as frames */
+
+    /* -traces lists whole stacks; -diff_base of a profile against itself
+     * reads both and shows no change. */
+    snprintf(cmd, sizeof(cmd), "HOME=%s go tool pprof -traces '%s' 2>&1", dir, files[0]);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    got = fread(out, 1, sizeof(out) - 1, f);
+    out[got] = '\0';
+    assert_int_equal(pclose(f), 0);
+    assert_non_null(strstr(out, "leak_big\n"));
+    assert_non_null(strstr(out, "inline_site"));
+    snprintf(cmd, sizeof(cmd), "HOME=%s go tool pprof -top -diff_base '%s' '%s' 2>&1", dir, files[0],
+             files[0]);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    got = fread(out, 1, sizeof(out) - 1, f);
+    out[got] = '\0';
+    assert_int_equal(pclose(f), 0);
+    assert_non_null(strstr(out, "accounting for 0, 0%"));
 }
 
 static void test_ten_million_allocations(void **state)
