@@ -44,6 +44,11 @@ void report_model_free(struct report_model *m);
 /* Finds a row by function name, or NULL. */
 const struct report_row *report_find(const struct report_model *m, const char *function);
 
+/* 95 % confidence interval of a sampled site's bytes estimate, given its
+ * un-sampled bytes and objects and the sampling period (report_model.c
+ * states the statistics). Both bounds are 0 when period <= 1 (exact). */
+void report_ci95(int64_t bytes, int64_t objs, int64_t period, double *lo, double *hi);
+
 /* Formats bytes (or counts) for humans: "38.15MiB", "1.2k". */
 void report_human(char *buf, size_t cap, int64_t v, const char *unit);
 

@@ -101,6 +101,9 @@ int report_leaks_print(FILE *out, const struct oomkit__pprof_profile *p, bool js
             char *line = strchr(file, '\t');
             *line++ = '\0';
             const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+            double lo = 0, hi = 0;
+            if (k == 0)
+                report_ci95(c.sites[i].bytes, c.sites[i].objs, p->period, &lo, &hi);
             if (json) {
                 json_object *o = json_object_new_object();
                 json_object_object_add(o, "kind", json_object_new_string(kinds[k][2]));
@@ -110,11 +113,21 @@ int report_leaks_print(FILE *out, const struct oomkit__pprof_profile *p, bool js
                 json_object_object_add(o, "bytes", json_object_new_int64(c.sites[i].bytes));
                 json_object_object_add(o, "objects", json_object_new_int64(c.sites[i].objs));
                 json_object_object_add(o, "callers", json_object_new_string(c.sites[i].chain));
+                if (hi > 0) {
+                    json_object_object_add(o, "bytes_ci95_lo", json_object_new_int64((int64_t)lo));
+                    json_object_object_add(o, "bytes_ci95_hi", json_object_new_int64((int64_t)hi));
+                }
                 json_object_array_add(root, o);
             } else {
-                char b[32];
+                char b[32], ci[80] = "";
                 report_human(b, sizeof(b), c.sites[i].bytes, "bytes");
-                fprintf(out, "  %12s in %8lld objects  %s (%s:%s)%s%s\n", b,
+                if (hi > 0) {
+                    char l[32], h[32];
+                    report_human(l, sizeof(l), (int64_t)lo, "bytes");
+                    report_human(h, sizeof(h), (int64_t)hi, "bytes");
+                    snprintf(ci, sizeof(ci), " [95%% CI %s, %s]", l, h);
+                }
+                fprintf(out, "  %12s%s in %8lld objects  %s (%s:%s)%s%s\n", b, ci,
                         (long long)c.sites[i].objs, fn, base[0] ? base : "-", line,
                         c.sites[i].chain[0] ? "  <- " : "", c.sites[i].chain);
             }

@@ -138,6 +138,21 @@ static void poisson_ci(double n, double *lo, double *hi)
     *hi = (n + 1) * b * b * b;
 }
 
+void report_ci95(int64_t bytes, int64_t objs, int64_t period, double *lo, double *hi)
+{
+    *lo = *hi = 0;
+    if (bytes <= 0 || objs <= 0 || period <= 1)
+        return;
+    double avg = (double)bytes / (double)objs;
+    double q = -expm1(-avg / (double)period);
+    double n = (double)objs * q; /* samples actually taken */
+    double per_sample = (double)bytes / (n > 0 ? n : 1);
+    double l, h;
+    poisson_ci(round(n), &l, &h);
+    *lo = l * per_sample;
+    *hi = h * per_sample;
+}
+
 int report_model_build(struct report_model *m, const struct oomkit__pprof_profile *p, int type)
 {
     memset(m, 0, sizeof(*m));
@@ -164,16 +179,7 @@ int report_model_build(struct report_model *m, const struct oomkit__pprof_profil
         qsort(m->rows, m->n_rows, sizeof(*m->rows), cmp_rows);
     for (size_t i = 0; m->sampled && i < m->n_rows; i++) {
         struct report_row *r = &m->rows[i];
-        if (r->flat <= 0 || r->flat_objs <= 0)
-            continue;
-        double avg = (double)r->flat / (double)r->flat_objs;
-        double q = -expm1(-avg / (double)p->period);
-        double n = (double)r->flat_objs * q; /* samples actually taken */
-        double per_sample = (double)r->flat / (n > 0 ? n : 1);
-        double lo, hi;
-        poisson_ci(round(n), &lo, &hi);
-        r->ci_lo = lo * per_sample;
-        r->ci_hi = hi * per_sample;
+        report_ci95(r->flat, r->flat_objs, p->period, &r->ci_lo, &r->ci_hi);
     }
     return 0;
 }

@@ -168,6 +168,15 @@ static void test_json_and_ci(void **state)
     snprintf(args, sizeof(args), "report %s", path);
     assert_int_equal(oomkit(args, out, sizeof(out)), 0);
     assert_non_null(strstr(out, "95% CI"));
+    /* --leaks gives each sampled site its interval as well. */
+    snprintf(args, sizeof(args), "report %s --leaks --json", path);
+    assert_int_equal(oomkit(args, out, sizeof(out)), 1);
+    root = json_tokener_parse(out);
+    assert_non_null(root);
+    r0 = json_object_array_get_idx(root, 0);
+    assert_true(json_object_object_get_ex(r0, "bytes_ci95_lo", &v));
+    assert_true(fabs((double)json_object_get_int64(v) / per - 81.37) < 0.5);
+    json_object_put(root);
 }
 
 static void test_svg_and_diff(void **state)
