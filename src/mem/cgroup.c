@@ -28,21 +28,8 @@ int oomkit_mem_cgroup_detect(oomkit_mem_ctx *ctx, oomkit_mem_cgroup_layout *out)
         char path[OOMKIT_MEM_PATH_MAX];
         if (snprintf(path, sizeof path, "%s/cgroup.controllers", out->v2_mount) <
                 (int)sizeof path &&
-            oomkit__mem_read(ctx, path, &len) == 0) {
-            /* Space-separated controller names on one line. */
-            const char *s = ctx->buf;
-            size_t i = 0;
-            while (i < len) {
-                while (i < len && (s[i] == ' ' || s[i] == '\n'))
-                    i++;
-                size_t j = i;
-                while (j < len && s[j] != ' ' && s[j] != '\n')
-                    j++;
-                if (j - i == 6 && memcmp(s + i, "memory", 6) == 0)
-                    out->v2_has_memory = 1;
-                i = j;
-            }
-        }
+            oomkit__mem_read(ctx, path, &len) == 0)
+            out->v2_has_memory = oomkit__parse_controllers_has(ctx->buf, len, "memory");
     }
     if (out->v1_memory_mount[0])
         out->memory_version = 1;

@@ -143,6 +143,8 @@ void oomkit__parse_oom_control(const char *s, size_t len, oomkit_mem_cgroup_stat
  * (v1_path) and the "0::" line (v2_path); each NUL-terminated, "" if absent.
  * Buffers are OOMKIT_MEM_PATH_MAX bytes. */
 int oomkit__parse_proc_cgroup(const char *s, size_t len, char *v1_path, char *v2_path);
+/* 1 if the cgroup.controllers text lists name, else 0. */
+int oomkit__parse_controllers_has(const char *s, size_t len, const char *name);
 /* /proc/self/mountinfo into a layout (v2_has_memory left 0). */
 int oomkit__parse_mountinfo(const char *s, size_t len, oomkit_mem_cgroup_layout *out);
 

@@ -246,3 +246,20 @@ int oomkit__parse_mountinfo(const char *s, size_t len, oomkit_mem_cgroup_layout 
     out->memory_version = out->v1_memory_mount[0] ? 1 : 0;
     return 0;
 }
+
+int oomkit__parse_controllers_has(const char *s, size_t len, const char *name)
+{
+    /* cgroup.controllers: space-separated names on one line. */
+    size_t nl = strlen(name), i = 0;
+    while (i < len) {
+        while (i < len && (s[i] == ' ' || s[i] == '\n'))
+            i++;
+        size_t j = i;
+        while (j < len && s[j] != ' ' && s[j] != '\n')
+            j++;
+        if (j - i == nl && memcmp(s + i, name, nl) == 0)
+            return 1;
+        i = j;
+    }
+    return 0;
+}

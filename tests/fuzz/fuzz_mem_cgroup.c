@@ -1,6 +1,6 @@
 /* libFuzzer target for the cgroup parsers: memory.stat (v1 and v2),
  * memory.events, memory.oom_control, limit files, /proc/PID/cgroup and
- * /proc/self/mountinfo, plus the derived figures. The first byte picks the
+ * /proc/self/mountinfo, cgroup.controllers, plus the derived figures. The first byte picks the
  * parser. Checks memory safety and the derived-figure invariants
  * (working set never above usage, headroom never above the limit). */
 #include <stddef.h>
@@ -17,9 +17,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *s = (const char *)data + 1;
     size_t len = size - 1;
     oomkit_mem_cgroup_stats st;
-    int version = (data[0] & 0x10) ? 2 : 1;
+    int version = (data[0] & 0x10) ? 2 : 1; /* e.g. 0x15: v2 memory.stat */
     oomkit__cgroup_stats_clear(&st, version);
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
+    case 6:
+        if (oomkit__parse_controllers_has(s, len, "memory") &&
+            (len < 6 || !memmem(s, len, "memory", 6)))
+            abort();
+        break;
     case 0:
         oomkit__parse_cgroup_stat(s, len, version, &st);
         break;
