@@ -36,7 +36,9 @@ static void usage(FILE *out)
             "  --interval S    also dump every S seconds\n"
             "  --signal SIG    dump when the process gets SIG (default USR2)\n"
             "  --inuse SIZE    dump once when the in-use heap first reaches SIZE\n"
-            "  --unwind MODE   fp (frame pointers, fast) or dwarf (libunwind, default)\n"
+            "  --unwind MODE   dwarf (libunwind, default: right everywhere) or fp (frame\n"
+            "                  pointers: cheaper with --all, but only right when the program\n"
+            "                  and its libraries keep frame pointers)\n"
             "  --follow-exec   keep profiling programs that CMD executes (by default only\n"
             "                  CMD itself is profiled, so name the program, not a shell)\n"
             "The summary goes to stderr; `oomkit report PROFILE` shows more.\n");
