@@ -134,6 +134,28 @@ int oomkit_store_obj_get(const oomkit_store *s, oomkit_store_obj obj, uint32_t k
                          int64_t *value);
 int oomkit_store_obj_del(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id);
 
+/* ---- batched reads ------------------------------------------------------ */
+
+/* One lookup of a batch: ns, name and key are inputs (borrowed); rc and
+ * value are outputs (rc 0 and the value on a hit, -ENOENT on a miss with
+ * value left untouched, -EINVAL for a bad string). */
+typedef struct oomkit_store_lookup {
+    oomkit_str ns, name, key;
+    int64_t value;
+    int rc;
+} oomkit_store_lookup;
+
+/* Resolves q[0..n) at once. The lookups are processed in groups: all
+ * hashes first, then every object-table slot is prefetched, then every
+ * block, then each lookup resolves, so the cache misses of independent
+ * lookups overlap instead of following one another. Each lookup sees the
+ * store as a single get would (a batch is not a snapshot across lookups).
+ * *found (may be NULL) gets the number of hits. Returns 0, or -EINVAL if s
+ * is NULL or q is NULL with n != 0. Allocates nothing.
+ * Thread safety: reader. */
+int oomkit_store_get_many(const oomkit_store *s, oomkit_store_lookup *q, size_t n,
+                          size_t *found);
+
 /* ---- iteration ---------------------------------------------------------- */
 
 /* Callbacks return 0 to go on; any other value stops the iteration, and the
