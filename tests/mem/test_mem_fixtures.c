@@ -209,8 +209,9 @@ static void test_smaps_chunk_boundaries(void **state)
 
     const char *tmpdir = getenv("TMPDIR");
     char root[4096];
-    snprintf(root, sizeof root, "%s/oomkit-mem-chunks-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    assert_non_null(mkdtemp(root));
+    snprintf(root, sizeof root, "%s/oomkit-mem-chunks-%d", tmpdir && *tmpdir ? tmpdir : "/tmp",
+             (int)getpid());
+    assert_int_equal(mkdir(root, 0700), 0);
     char dir[4200], file[4300];
     snprintf(dir, sizeof dir, "%s/proc", root);
     assert_int_equal(mkdir(dir, 0755), 0);
@@ -578,8 +579,9 @@ static void test_cgroup_vanishes_mid_read(void **state)
     (void)state;
     const char *tmpdir = getenv("TMPDIR");
     char root[2048], dir[2100];
-    snprintf(root, sizeof root, "%s/oomkit-mem-cg-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    assert_non_null(mkdtemp(root));
+    snprintf(root, sizeof root, "%s/oomkit-mem-cg-%d", tmpdir && *tmpdir ? tmpdir : "/tmp",
+             (int)getpid());
+    assert_int_equal(mkdir(root, 0700), 0);
     snprintf(dir, sizeof dir, "%s/cg", root);
     assert_int_equal(mkdir(dir, 0755), 0);
     snprintf(vanish_usage, sizeof vanish_usage, "%s/memory.current", dir);

@@ -158,10 +158,11 @@ int main(void)
 
     const char *tmp = getenv("TMPDIR");
     char path[512];
-    snprintf(path, sizeof path, "%s/oomkit-mem-child-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemp(path);
+    snprintf(path, sizeof path, "%s/oomkit-mem-child-%d", tmp && *tmp ? tmp : "/tmp",
+             (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        die("mkstemp");
+        die("open temp file");
     unlink(path);
     /* Written from a static buffer: a malloc'd one would add to [heap]. */
     static char chunk[64 * 1024];
