@@ -9,8 +9,9 @@
  * operator's view of it (op_nested.c or op_store.c), then writes one
  * progress line to stdout for the parent:
  *   reconcile=N pods=P t_ms=T dur_ms=D allocs=A index=I
- * (allocs is -1 where the variant cannot count its own allocations; the
- * heap profile answers that one). It stops after R reconciles (0: never)
+ * (allocs: the store's allocator calls from its stats; for the nested
+ * variant the allocating calls its code makes, a lower bound that leaves
+ * out GLib's internal table growth). It stops after R reconciles (0: never)
  * or on SIGTERM/SIGINT, and then exits normally so the profiler writes its
  * exit profile. It is a separate program, not a mode of `oomkit`, so the
  * profile of the incident's code path shows only that code path. */
