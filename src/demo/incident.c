@@ -79,7 +79,8 @@ struct variant {
     double bundle_seen_t, kill_seen_t, last_zero_kill_t;
     int exited, status;
     int budget_killed, prof_signalled, watch_started;
-    double prof_signal_t;
+    int watch_died, watch_status; /* the watchdog ended before the demo stopped it */
+    double prof_signal_t, prof_signal_ws_bytes;
     /* Results. */
     char bundle[PATH_MAX + 300];
     char heap[PATH_MAX + 400];
@@ -220,6 +221,7 @@ static void sample(oomkit_mem_ctx *ctx, struct variant *v, uint64_t budget_bytes
             kill(v->op_pid, SIGUSR2); /* the profiler's dump signal */
             v->prof_signalled = 1;
             v->prof_signal_t = now;
+            v->prof_signal_ws_bytes = v->ws_bytes;
         }
         if (v->ws_bytes >= (double)budget_bytes) {
             kill(v->op_pid, SIGKILL);
@@ -641,6 +643,11 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
                 v->exited = 1;
             if (!soft && !v->watch_started && v->reconciles >= 2)
                 start_watch(v, self, max_s);
+            if (v->watch_pid > 0 && !v->watch_died &&
+                waitpid(v->watch_pid, &v->watch_status, WNOHANG) == v->watch_pid) {
+                v->watch_died = 1;
+                v->watch_pid = 0;
+            }
         }
         if (vs[0].exited && nested_gone_t == 0)
             nested_gone_t = now;
@@ -708,8 +715,14 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
                 v->heap[0] = '\0';
         if (v->heap[0] != '\0' && demo_profile_sites_read(v->heap, &v->sites) == 0)
             v->have_sites = 1;
-        if (soft && i == 0 && v->have_sites && v->prof_signalled)
-            snprintf(v->verdict, sizeof(v->verdict), "heap");
+        /* Without the watchdog the verdict is the profile's own: "heap"
+         * when the sampled in-use malloc heap explains most of the RSS the
+         * demo saw when it asked for the dump. */
+        if (soft && v->have_sites && v->prof_signalled)
+            snprintf(v->verdict, sizeof(v->verdict), "%s",
+                     (double)v->sites.inuse_total_bytes >= 0.5 * v->prof_signal_ws_bytes
+                         ? "heap"
+                         : "not heap");
     }
     summary(vs, soft, wall_s);
 
@@ -722,6 +735,15 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
     } else if (!soft) {
         printf("  capture bundle   none (see %s/watch.log)\n", n->dir);
     }
+    for (int i = 0; i < 2; i++)
+        if (vs[i].watch_died)
+            printf("  missing part: `oomkit watch` for %s ended early (%s %d; see %s/watch.log)\n",
+                   vs[i].name, WIFEXITED(vs[i].watch_status) ? "exit" : "signal",
+                   WIFEXITED(vs[i].watch_status) ? WEXITSTATUS(vs[i].watch_status)
+                                                 : WTERMSIG(vs[i].watch_status),
+                   vs[i].dir);
+    if (have_prof && n->heap[0] == '\0')
+        printf("  heap profile     none was captured for the nested variant\n");
     if (n->heap[0] != '\0') {
         struct oomkit__pprof_profile p;
         snprintf(n->flame, sizeof(n->flame), "%s/flame.svg", n->dir);
