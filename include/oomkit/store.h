@@ -186,6 +186,58 @@ int oomkit_store_each_field(const oomkit_store *s, oomkit_str ns, oomkit_str nam
 int oomkit_store_obj_each_field(const oomkit_store *s, oomkit_store_obj obj,
                                 oomkit_store_field_fn fn, void *ctx);
 
+/* ---- value atoms and secondary indexes ----------------------------------- */
+
+/* Interns str in the store's value atom table (separate from namespaces and
+ * keys) so that a string-valued property, such as the node a pod runs on,
+ * can be kept as an int64 field and indexed. Ids are dense, start at 0,
+ * and live as long as the store. With create == 0, -ENOENT when absent.
+ * Thread safety: reader without create, writer with create. */
+int oomkit_store_atom(oomkit_store *s, oomkit_str str, int create, uint32_t *id);
+
+/* The string of value atom id into *out (-ENOENT if no such atom). The
+ * bytes are owned by the store and stay valid until oomkit_store_close.
+ * Thread safety: reader. */
+int oomkit_store_atom_str(const oomkit_store *s, uint32_t id, oomkit_str *out);
+
+/* Declares a secondary index on field key (interned if new): afterwards
+ * every object having that field is found by the field's value. Adding an
+ * index to a populated store builds it in one pass over the objects, under
+ * the writer lock. Adding an index that exists returns its id. At most 8
+ * indexes (-ENOSPC beyond). -E2BIG / -ENOMEM leave the store without the
+ * index (the key atom may stay interned).
+ *
+ * Cost: per indexed object 4 bytes of id in its value's posting list plus
+ * up to an eighth of slack, and 4 bytes of position (kept per object id so
+ * removal is O(1)); per distinct value a 40-byte list header and a table
+ * slot. A value whose last object leaves holds no memory. Every write keeps
+ * the index exact: put that changes the value, del, del_object, clear.
+ * clear frees the posting lists (a refill of an indexed store allocates
+ * them again).
+ * Thread safety: writer. */
+int oomkit_store_index_add(oomkit_store *s, oomkit_str key, uint32_t *index_id);
+
+/* Called for each object of an index value with its namespace, name and
+ * handle (strings valid during the call). Return 0 to go on. */
+typedef int (*oomkit_store_index_fn)(void *ctx, oomkit_str ns, oomkit_str name,
+                                     oomkit_store_obj obj);
+/* Called for each distinct value of an index with its object count. */
+typedef int (*oomkit_store_index_value_fn)(void *ctx, int64_t value, uint64_t objects);
+
+/* Visits every object whose indexed field equals value (0 and nothing
+ * visited if none; -EINVAL for an unknown index). Allocates nothing.
+ * Beside writers it keeps the iteration contract below; in addition an
+ * object is visited only if its field held value when the visit happened.
+ * Thread safety: reader. */
+int oomkit_store_index_each(const oomkit_store *s, uint32_t index_id, int64_t value,
+                            oomkit_store_index_fn fn, void *ctx);
+
+/* Visits every distinct value of the index that has objects, with their
+ * count, in no particular order. Allocates nothing.
+ * Thread safety: reader. */
+int oomkit_store_index_values(const oomkit_store *s, uint32_t index_id,
+                              oomkit_store_index_value_fn fn, void *ctx);
+
 /* ---- accounting --------------------------------------------------------- */
 
 typedef struct oomkit_store_stats {
@@ -207,6 +259,12 @@ typedef struct oomkit_store_stats {
     uint64_t resizes;           /* table growths and shrinks since open */
     uint64_t allocations;       /* calls to the allocator since open */
     uint64_t budget_bytes;      /* 0 = none */
+    /* Secondary indexes (their bytes are also inside bytes_tables). */
+    uint64_t indexes;           /* indexes declared */
+    uint64_t indexed_objects;   /* (object, index) pairs indexed */
+    uint64_t index_values;      /* distinct values with objects, all indexes */
+    uint64_t bytes_indexes;     /* value tables, posting lists, positions */
+    uint64_t values;            /* value atoms (oomkit_store_atom) */
 } oomkit_store_stats;
 
 /* Fills *out. Thread safety: reader. */

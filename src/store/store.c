@@ -60,8 +60,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Retire slots one write may need (atom growth x2, tables, list, ids). */
-#define WRITE_RETIRE_SLOTS 12
+/* Retire slots one write may need (atom growth x2, tables, list, ids, and
+ * per index a value table and two posting lists). */
+#define WRITE_RETIRE_SLOTS (12 + 3 * IX_MAX)
 #define FLUSH_MIN_BYTES (64u * 1024u)
 
 /* ---- ledger drain --------------------------------------------------------- */
@@ -163,6 +164,27 @@ static oomkit__blk *block_alloc(oomkit_store *s, size_t size)
     return p;
 }
 
+/* Wrappers for the writers of store_index.c. */
+int oomkit__store_writer_enter(oomkit_store *s)
+{
+    return writer_enter(s);
+}
+void oomkit__store_writer_leave(oomkit_store *s)
+{
+    writer_leave(s);
+}
+int oomkit__store_fits_or_flush(oomkit_store *s, size_t need)
+{
+    if (fits(s, need))
+        return 1;
+    flush(s);
+    return fits(s, need);
+}
+void oomkit__store_ensure_room(oomkit_store *s)
+{
+    ensure_room(s, WRITE_RETIRE_SLOTS);
+}
+
 /* ---- open / close --------------------------------------------------------- */
 
 int oomkit_store_open(const oomkit_store_options *opts, oomkit_store **out)
@@ -178,6 +200,7 @@ int oomkit_store_open(const oomkit_store_options *opts, oomkit_store **out)
     s->budget_bytes = opts ? opts->budget_bytes : 0;
     oomkit__atoms_init(&s->ns, 1);
     oomkit__atoms_init(&s->keys, 0);
+    oomkit__atoms_init(&s->vals, 0);
     oomkit__handles_init(&s->h);
     oomkit__slab_init(&s->slab);
     s->m.retire = oomkit__smem_alloc(&s->m, SM_TABLES, SMEM_RETIRE_SLOTS * sizeof(oomkit__retired));
@@ -223,6 +246,9 @@ void oomkit_store_close(oomkit_store *s)
     oomkit__handles_destroy(&s->h, &s->m);
     oomkit__atoms_destroy(&s->ns, &s->m);
     oomkit__atoms_destroy(&s->keys, &s->m);
+    oomkit__atoms_destroy(&s->vals, &s->m);
+    for (uint32_t i = 0; i < s->nix; i++)
+        oomkit__ix_destroy(&s->ix[i], &s->m);
     oomkit__slab_destroy(&s->slab, &s->m);
     pthread_mutex_destroy(&s->lock);
     oomkit__free(s->m.retire);
@@ -314,8 +340,22 @@ static void append_in_place(oomkit_store *s, oomkit__blk *b, uint32_t key_id, in
     count_add(&s->fields, 1);
 }
 
+/* Removes object b from every index on one of its fields. */
+static void unindex_object(oomkit_store *s, const oomkit__blk *b, int only_field)
+{
+    const int64_t *vals = oomkit__blk_values(b);
+    for (uint32_t i = 0; i < s->nix; i++) {
+        int fi = oomkit__blk_find(b, b->nfields, s->ix[i].key_id);
+        if (fi < 0 || (only_field >= 0 && fi != only_field))
+            continue;
+        oomkit__ix_remove(&s->ix[i], &s->m, LOAD_RLX(&vals[fi]), b->obj_id);
+    }
+}
+
 static void delete_object(oomkit_store *s, oomkit__blk *b, size_t slot)
 {
+    if (s->nix != 0)
+        unindex_object(s, b, -1);
     oomkit__objtab_remove(&s->ot, slot);
     oomkit__handles_kill(&s->h, b->obj_id);
     oomkit__nslist_remove(&s->ns, b->ns_id, LOAD_RLX(&b->ns_pos), 1, &s->m);
@@ -329,6 +369,29 @@ static void delete_object(oomkit_store *s, oomkit__blk *b, size_t slot)
 }
 
 /* ---- writes ----------------------------------------------------------------- */
+
+/* Changes the value of indexed field fi of b, moving the object from the
+ * old value's posting list to the new one's. Under the lock, after
+ * ensure_room; the value differs from the current one. */
+static int set_indexed(oomkit_store *s, oomkit__sindex *x, oomkit__blk *b, int fi, int64_t value)
+{
+    int64_t *vals = oomkit__blk_values(b);
+    int64_t old = LOAD_RLX(&vals[fi]);
+    size_t need = oomkit__ix_need(x, value, b->obj_id);
+    if (!fits(s, need)) {
+        flush(s);
+        if (!fits(s, need))
+            return -E2BIG;
+    }
+    if (oomkit__ix_prepare(x, &s->m, value, b->obj_id) != 0)
+        return -ENOMEM;
+    /* The value first: a reader that finds the object in the new list
+     * (after the release store of its length) sees the new value. */
+    STORE_RLX(&vals[fi], value);
+    oomkit__ix_remove(x, &s->m, old, b->obj_id);
+    oomkit__ix_add(x, &s->m, value, b->obj_id);
+    return 0;
+}
 
 /* Upsert of (ns, name) and, if key != NULL, of its field key = value. The
  * object's handle goes to *handle_out if not NULL. Under the lock. */
@@ -355,6 +418,9 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
                 return 0;
             int fi = key_id != ATOM_NONE ? oomkit__blk_find(b, nf, key_id) : -1;
             if (fi >= 0) {
+                oomkit__sindex *fx = s->nix ? oomkit__store_index_of(s, key_id) : NULL;
+                if (fx != NULL && LOAD_RLX(&oomkit__blk_values(b)[fi]) != value)
+                    return set_indexed(s, fx, b, fi, value);
                 STORE_RLX(&oomkit__blk_values(b)[fi], value);
                 return 0;
             }
@@ -381,6 +447,13 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
         }
         if (bsz)
             need += oomkit__slab_need(&s->slab, bsz);
+        /* An indexed key is always interned (index_add interns it). */
+        oomkit__sindex *x = key != NULL && key_id != ATOM_NONE && s->nix
+                                ? oomkit__store_index_of(s, key_id)
+                                : NULL;
+        uint32_t oid = b != NULL ? b->obj_id : oomkit__store_next_id(s);
+        if (x != NULL)
+            need += oomkit__ix_need(x, value, oid);
         if (!fits(s, need)) {
             if (attempt == 0 && s->m.nretire != 0) {
                 flush(s);
@@ -401,6 +474,11 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
             if (r == 0)
                 r = oomkit__nslist_grow(&s->ns, ns_target, &s->h, &s->m);
         }
+        /* The id may only be known now: handles_grow made one available. */
+        if (b == NULL)
+            oid = oomkit__store_next_id(s);
+        if (r == 0 && x != NULL)
+            r = oomkit__ix_prepare(x, &s->m, value, oid);
         if (r != 0)
             return r;
         oomkit__blk *nb = NULL;
@@ -424,6 +502,8 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
         } else {
             cow(s, b, slot, nb, (uint16_t)(nf + 1), -1, 1, key_id, value);
         }
+        if (x != NULL)
+            oomkit__ix_add(x, &s->m, value, oid);
         return 0;
     }
 }
@@ -447,6 +527,8 @@ static int delete_field_locked(oomkit_store *s, oomkit__blk *b, size_t slot, int
     oomkit__blk *nb = block_alloc(s, bsz);
     if (nb == NULL)
         return -ENOMEM;
+    if (s->nix != 0)
+        unindex_object(s, b, fi);
     cow(s, b, slot, nb, (uint16_t)(nf - 1), fi, 0, 0, 0);
     return 0;
 }
@@ -550,26 +632,39 @@ int oomkit_store_obj_put(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id,
     } else {
         uint16_t nf = b->nfields;
         int fi = oomkit__blk_find(b, nf, key_id);
+        oomkit__sindex *x = s->nix ? oomkit__store_index_of(s, key_id) : NULL;
+        ensure_room(s, WRITE_RETIRE_SLOTS);
         if (fi >= 0) {
-            STORE_RLX(&oomkit__blk_values(b)[fi], value);
-        } else if (nf < b->cap) {
-            append_in_place(s, b, key_id, value);
-        } else if (nf == BLK_MAX_FIELDS) {
+            if (x != NULL && LOAD_RLX(&oomkit__blk_values(b)[fi]) != value)
+                r = set_indexed(s, x, b, fi, value);
+            else
+                STORE_RLX(&oomkit__blk_values(b)[fi], value);
+        } else if (nf == BLK_MAX_FIELDS && nf >= b->cap) {
             r = -E2BIG;
         } else {
-            ensure_room(s, WRITE_RETIRE_SLOTS);
-            size_t bsz = oomkit__blk_bytes((size_t)nf + 1, b->name_len);
-            if (!fits(s, oomkit__slab_need(&s->slab, bsz))) {
+            size_t bsz = nf < b->cap ? 0 : oomkit__blk_bytes((size_t)nf + 1, b->name_len);
+            size_t need = (bsz ? oomkit__slab_need(&s->slab, bsz) : 0) +
+                          (x ? oomkit__ix_need(x, value, b->obj_id) : 0);
+            if (!fits(s, need)) {
                 flush(s);
-                if (!fits(s, oomkit__slab_need(&s->slab, bsz)))
+                if (!fits(s, need))
                     r = -E2BIG;
             }
-            oomkit__blk *nb = r == 0 ? block_alloc(s, bsz) : NULL;
-            if (r == 0 && nb == NULL)
+            if (r == 0 && x != NULL && oomkit__ix_prepare(x, &s->m, value, b->obj_id) != 0)
                 r = -ENOMEM;
-            if (r == 0)
-                cow(s, b, oomkit__objtab_slot_of(&s->ot, b), nb, (uint16_t)(nf + 1), -1, 1, key_id,
-                    value);
+            oomkit__blk *nb = r == 0 && bsz ? block_alloc(s, bsz) : NULL;
+            if (r == 0 && bsz && nb == NULL)
+                r = -ENOMEM;
+            if (r == 0) {
+                uint32_t oid = b->obj_id;
+                if (bsz)
+                    cow(s, b, oomkit__objtab_slot_of(&s->ot, b), nb, (uint16_t)(nf + 1), -1, 1,
+                        key_id, value);
+                else
+                    append_in_place(s, b, key_id, value);
+                if (x != NULL)
+                    oomkit__ix_add(x, &s->m, value, oid);
+            }
         }
     }
     writer_leave(s);
@@ -656,6 +751,9 @@ int oomkit_store_clear(oomkit_store *s)
             oomkit__handles_kill(&s->h, id);
     }
     oomkit__nslist_kill_all(&s->ns);
+    oomkit__plist *chains[IX_MAX] = { NULL };
+    for (uint32_t i = 0; i < s->nix; i++)
+        oomkit__ix_unpublish_all(&s->ix[i], &chains[i]);
     STORE_RLX(&s->objects, 0);
     STORE_RLX(&s->fields, 0);
     STORE_RLX(&s->m.names, 0);
@@ -670,6 +768,8 @@ int oomkit_store_clear(oomkit_store *s)
         }
     }
     oomkit__nslist_reset_all(&s->ns);
+    for (uint32_t i = 0; i < s->nix; i++)
+        oomkit__ix_free_chain(&s->ix[i], &s->m, chains[i]);
     pthread_mutex_unlock(&s->lock);
     return 0;
 }
@@ -987,6 +1087,14 @@ int oomkit_store_stats_get(const oomkit_store *s, oomkit_store_stats *out)
     out->resizes = oomkit__smem_get(&m->resizes);
     out->allocations = oomkit__smem_get(&m->allocations);
     out->budget_bytes = s->budget_bytes;
+    uint32_t nix = LOAD_ACQ(&((oomkit_store *)s)->nix);
+    for (uint32_t i = 0; i < nix; i++) {
+        out->indexes++;
+        out->indexed_objects += LOAD_RLX(&s->ix[i].objects);
+        out->index_values += LOAD_RLX(&s->ix[i].nvalues);
+        out->bytes_indexes += LOAD_RLX(&s->ix[i].bytes);
+    }
+    out->values = oomkit__atoms_count(&s->vals);
     oomkit__rd_unlock(STORE_SYNC(s));
     return 0;
 }

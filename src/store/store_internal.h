@@ -9,6 +9,7 @@
 #include "store/handles.h"
 #include "store/nslist.h"
 #include "store/objtab.h"
+#include "store/sindex.h"
 #include "store/slab.h"
 #include "store/smem.h"
 #include "store/sync.h"
@@ -30,6 +31,9 @@ struct oomkit_store {
     uint64_t objects;      /* relaxed */
     uint64_t fields;       /* relaxed */
     uint64_t budget_bytes; /* immutable after open */
+    oomkit__atoms vals;    /* value atoms (oomkit_store_atom) */
+    oomkit__sindex ix[IX_MAX]; /* secondary indexes; ix[i] published by nix */
+    uint32_t nix;          /* acquire / release */
     /* The address TSan uses as the grace-period synchronisation point
      * (sync.h). It must not be the mutex's address: TSan's mutex unlock
      * overwrites the release clock of its address, which would drop the
@@ -53,6 +57,30 @@ static inline oomkit__blk *oomkit__store_find_obj(const oomkit_store *s, oomkit_
         return NULL;
     uint64_t h = oomkit__obj_hash(ns_id, name.ptr, name.len);
     return oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, h, NULL);
+}
+
+/* Writer helpers of store.c for store_index.c: enter/leave as every writer
+ * does (-EDEADLK inside a read section); fits_or_flush says whether need
+ * more bytes fit the budget, waiting for readers once to free retired
+ * memory if not; ensure_room makes room in the ledger for one write. */
+int oomkit__store_writer_enter(oomkit_store *s);
+void oomkit__store_writer_leave(oomkit_store *s);
+int oomkit__store_fits_or_flush(oomkit_store *s, size_t need);
+void oomkit__store_ensure_room(oomkit_store *s);
+
+/* The id the next oomkit__handles_alloc will return. Writer. */
+static inline uint32_t oomkit__store_next_id(const oomkit_store *s)
+{
+    return s->h.free_head ? s->h.free_head - 1 : s->h.next_fresh;
+}
+
+/* The secondary index on key_id, or NULL. Writer. */
+static inline oomkit__sindex *oomkit__store_index_of(oomkit_store *s, uint32_t key_id)
+{
+    for (uint32_t i = 0; i < s->nix; i++)
+        if (s->ix[i].key_id == key_id)
+            return &s->ix[i];
+    return NULL;
 }
 
 #endif

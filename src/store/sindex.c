@@ -1,0 +1,326 @@
+/* Secondary index structures of the store (see sindex.h). Written by hand
+ * because the product is exactly this layout: 4-byte object ids in
+ * per-value arrays that readers walk without locks, which no Debian hash
+ * table library offers. */
+#include "store/sindex.h"
+
+#include "core/alloc.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define VT_MIN_SLOTS 8u
+#define POS_PAGE_BYTES ((size_t)sizeof(uint32_t) << IX_POS_SHIFT)
+
+static size_t list_bytes(uint32_t cap)
+{
+    return sizeof(oomkit__plist) + (size_t)cap * sizeof(uint32_t);
+}
+
+static size_t vtab_bytes(uint64_t slots)
+{
+    return sizeof(oomkit__vtab) + (size_t)slots * sizeof(uint64_t);
+}
+
+/* Capacity of the list that takes live objects plus one: an eighth of
+ * slack keeps the ids near 4.5 bytes per object while appends still cost
+ * O(1) amortised (each copy follows at least live / 8 appends). */
+static uint32_t list_cap_for(uint32_t live)
+{
+    uint64_t c = (uint64_t)live + 1 + (live + 1) / 8 + 3;
+    return c > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)c;
+}
+
+static void *ix_alloc(oomkit__sindex *x, oomkit__smem *m, size_t size)
+{
+    void *p = oomkit__smem_alloc(m, SM_TABLES, size);
+    if (p != NULL)
+        oomkit__smem_add(&x->bytes, oomkit__alloc_footprint(size));
+    return p;
+}
+
+static void ix_free(oomkit__sindex *x, oomkit__smem *m, void *p, size_t size)
+{
+    oomkit__smem_add(&x->bytes, -(uint64_t)oomkit__alloc_footprint(size));
+    oomkit__smem_free(m, SM_TABLES, p, size);
+}
+
+/* Retires a published buffer (or frees it while the index is private). */
+static void ix_retire(oomkit__sindex *x, oomkit__smem *m, void *p, size_t size)
+{
+    if (x->private_build) {
+        ix_free(x, m, p, size);
+        return;
+    }
+    oomkit__smem_add(&x->bytes, -(uint64_t)oomkit__alloc_footprint(size));
+    oomkit__smem_retire_buf(m, SM_TABLES, p, size);
+}
+
+void oomkit__ix_init(oomkit__sindex *x, uint32_t key_id)
+{
+    memset(x, 0, sizeof(*x));
+    x->key_id = key_id;
+}
+
+void oomkit__ix_destroy(oomkit__sindex *x, oomkit__smem *m)
+{
+    oomkit__vtab *t = x->vt;
+    if (t != NULL) {
+        for (uint64_t i = 0; i <= t->mask; i++) {
+            uint64_t v = t->slots[i];
+            if (v > IX_TOMB) {
+                oomkit__plist *l = (oomkit__plist *)(uintptr_t)v;
+                ix_free(x, m, l, l->bytes);
+            }
+        }
+        ix_free(x, m, t, t->bytes);
+    }
+    if (x->spare != NULL)
+        ix_free(x, m, x->spare, x->spare->bytes);
+    for (size_t p = 0; p < x->npos; p++)
+        if (x->pos[p] != NULL)
+            ix_free(x, m, x->pos[p], POS_PAGE_BYTES);
+    if (x->pos != NULL)
+        ix_free(x, m, x->pos, x->npos * sizeof(uint32_t *));
+    x->vt = NULL;
+    x->spare = NULL;
+    x->pos = NULL;
+    x->npos = 0;
+}
+
+/* ---- sizing --------------------------------------------------------------- */
+
+static uint64_t vtab_want(const oomkit__sindex *x)
+{
+    uint64_t want = VT_MIN_SLOTS;
+    while ((x->nvalues + 1) * 2 > want)
+        want *= 2;
+    return want;
+}
+
+/* Slots of the table to build before adding a new value, or 0 if the
+ * current table takes it (load, tombstones included, at most 3/4). */
+static uint64_t vtab_grow_to(const oomkit__sindex *x)
+{
+    const oomkit__vtab *t = x->vt;
+    if (t != NULL && (x->nvalues + x->tomb + 1) * 4 <= (t->mask + 1) * 3)
+        return 0;
+    return vtab_want(x);
+}
+
+/* Capacity the spare list needs for value's next append, or 0. */
+static uint32_t spare_cap_needed(const oomkit__plist *l)
+{
+    if (l != NULL && l->len < l->cap)
+        return 0;
+    return list_cap_for(l ? l->live : 0);
+}
+
+static size_t pos_need(const oomkit__sindex *x, uint32_t id_bound)
+{
+    size_t pg = id_bound >> IX_POS_SHIFT;
+    size_t need = 0;
+    if (pg >= x->npos)
+        need += oomkit__alloc_footprint((pg + 1) * 2 * sizeof(uint32_t *));
+    if (pg >= x->npos || x->pos[pg] == NULL)
+        need += oomkit__alloc_footprint(POS_PAGE_BYTES);
+    return need;
+}
+
+size_t oomkit__ix_need(const oomkit__sindex *x, int64_t value, uint32_t id_bound)
+{
+    const oomkit__plist *l = oomkit__ix_find(x, value);
+    size_t need = pos_need(x, id_bound);
+    if (l == NULL) {
+        uint64_t slots = vtab_grow_to(x);
+        if (slots)
+            need += oomkit__alloc_footprint(vtab_bytes(slots));
+    }
+    uint32_t cap = spare_cap_needed(l);
+    if (cap != 0 && (x->spare == NULL || x->spare->cap < cap))
+        need += oomkit__alloc_footprint(list_bytes(cap));
+    return need;
+}
+
+/* ---- prepare -------------------------------------------------------------- */
+
+/* Inserts list l into table t (writer; l is not in t). */
+static void vtab_put(oomkit__vtab *t, oomkit__plist *l, uint64_t *tomb)
+{
+    for (uint64_t i = oomkit__ix_hash(l->value) & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t v = t->slots[i];
+        if (v == IX_EMPTY || v == IX_TOMB) {
+            if (v == IX_TOMB && tomb != NULL)
+                (*tomb)--;
+            STORE_REL(&t->slots[i], (uint64_t)(uintptr_t)l);
+            return;
+        }
+    }
+}
+
+static int vtab_rebuild(oomkit__sindex *x, oomkit__smem *m, uint64_t slots)
+{
+    oomkit__vtab *t = ix_alloc(x, m, vtab_bytes(slots));
+    if (t == NULL)
+        return -ENOMEM;
+    memset(t, 0, vtab_bytes(slots));
+    t->bytes = vtab_bytes(slots);
+    t->mask = slots - 1;
+    oomkit__vtab *old = x->vt;
+    if (old != NULL)
+        for (uint64_t i = 0; i <= old->mask; i++)
+            if (old->slots[i] > IX_TOMB)
+                vtab_put(t, (oomkit__plist *)(uintptr_t)old->slots[i], NULL);
+    STORE_REL(&x->vt, t);
+    x->tomb = 0;
+    if (old != NULL)
+        ix_retire(x, m, old, old->bytes);
+    return 0;
+}
+
+static int pos_prepare(oomkit__sindex *x, oomkit__smem *m, uint32_t id_bound)
+{
+    size_t pg = id_bound >> IX_POS_SHIFT;
+    if (pg >= x->npos) {
+        size_t n = (pg + 1) * 2;
+        uint32_t **top = ix_alloc(x, m, n * sizeof(uint32_t *));
+        if (top == NULL)
+            return -ENOMEM;
+        memset(top, 0, n * sizeof(uint32_t *));
+        if (x->pos != NULL) {
+            memcpy(top, x->pos, x->npos * sizeof(uint32_t *));
+            ix_free(x, m, x->pos, x->npos * sizeof(uint32_t *));
+        }
+        x->pos = top;
+        x->npos = n;
+    }
+    if (x->pos[pg] == NULL) {
+        x->pos[pg] = ix_alloc(x, m, POS_PAGE_BYTES);
+        if (x->pos[pg] == NULL)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+int oomkit__ix_prepare(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id_bound)
+{
+    if (pos_prepare(x, m, id_bound) != 0)
+        return -ENOMEM;
+    const oomkit__plist *l = oomkit__ix_find(x, value);
+    if (l == NULL) {
+        uint64_t slots = vtab_grow_to(x);
+        if (slots && vtab_rebuild(x, m, slots) != 0)
+            return -ENOMEM;
+    }
+    uint32_t cap = spare_cap_needed(l);
+    if (cap != 0 && (x->spare == NULL || x->spare->cap < cap)) {
+        /* The new list is kept aside, unpublished, until the add commits:
+         * a write that fails later leaves no empty list behind. */
+        oomkit__plist *n = ix_alloc(x, m, list_bytes(cap));
+        if (n == NULL)
+            return -ENOMEM;
+        n->bytes = list_bytes(cap);
+        n->cap = cap;
+        if (x->spare != NULL)
+            ix_free(x, m, x->spare, x->spare->bytes);
+        x->spare = n;
+    }
+    return 0;
+}
+
+/* ---- commit --------------------------------------------------------------- */
+
+static uint32_t *pos_slot(oomkit__sindex *x, uint32_t id)
+{
+    return &x->pos[id >> IX_POS_SHIFT][id & ((1u << IX_POS_SHIFT) - 1)];
+}
+
+/* The table slot holding list l. */
+static uint64_t *slot_of(oomkit__sindex *x, const oomkit__plist *l)
+{
+    oomkit__vtab *t = x->vt;
+    for (uint64_t i = oomkit__ix_hash(l->value) & t->mask;; i = (i + 1) & t->mask)
+        if (t->slots[i] == (uint64_t)(uintptr_t)l)
+            return &t->slots[i];
+}
+
+void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id)
+{
+    oomkit__plist *l = (oomkit__plist *)oomkit__ix_find(x, value);
+    if (l == NULL || l->len == l->cap) {
+        /* Take the spare: copy the live ids (squeezing out dead slots),
+         * publish it in place of the old list, retire the old one. */
+        oomkit__plist *n = x->spare;
+        x->spare = NULL;
+        n->value = value;
+        n->next = NULL;
+        n->len = n->live = n->dead = 0;
+        if (l != NULL) {
+            for (uint32_t i = 0; i < l->len; i++) {
+                uint32_t oid = l->ids[i];
+                if (oid == IX_DEAD)
+                    continue;
+                *pos_slot(x, oid) = n->len;
+                n->ids[n->len++] = oid;
+            }
+            n->live = n->len;
+            STORE_REL(slot_of(x, l), (uint64_t)(uintptr_t)n);
+            ix_retire(x, m, l, l->bytes);
+        } else {
+            vtab_put(x->vt, n, &x->tomb);
+            STORE_RLX(&x->nvalues, x->nvalues + 1);
+        }
+        l = n;
+    }
+    uint32_t p = l->len;
+    STORE_RLX(&l->ids[p], id);
+    STORE_REL(&l->len, p + 1);
+    STORE_RLX(&l->live, l->live + 1);
+    *pos_slot(x, id) = p;
+    STORE_RLX(&x->objects, x->objects + 1);
+}
+
+void oomkit__ix_remove(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id)
+{
+    oomkit__plist *l = (oomkit__plist *)oomkit__ix_find(x, value);
+    uint32_t p = *pos_slot(x, id);
+    STORE_RLX(&l->ids[p], IX_DEAD);
+    STORE_RLX(&l->live, l->live - 1);
+    l->dead++;
+    STORE_RLX(&x->objects, x->objects - 1);
+    if (l->live == 0) {
+        STORE_REL(slot_of(x, l), (uint64_t)IX_TOMB);
+        x->tomb++;
+        STORE_RLX(&x->nvalues, x->nvalues - 1);
+        ix_retire(x, m, l, l->bytes);
+    }
+}
+
+void oomkit__ix_unpublish_all(oomkit__sindex *x, oomkit__plist **chain)
+{
+    oomkit__vtab *t = x->vt;
+    if (t == NULL)
+        return;
+    for (uint64_t i = 0; i <= t->mask; i++) {
+        uint64_t v = t->slots[i];
+        if (v > IX_TOMB) {
+            oomkit__plist *l = (oomkit__plist *)(uintptr_t)v;
+            l->next = *chain;
+            *chain = l;
+        }
+        if (v != IX_EMPTY)
+            STORE_REL(&t->slots[i], (uint64_t)IX_EMPTY);
+    }
+    x->tomb = 0;
+    STORE_RLX(&x->nvalues, 0);
+    STORE_RLX(&x->objects, 0);
+}
+
+void oomkit__ix_free_chain(oomkit__sindex *x, oomkit__smem *m, oomkit__plist *chain)
+{
+    while (chain != NULL) {
+        oomkit__plist *next = chain->next;
+        ix_free(x, m, chain, chain->bytes);
+        chain = next;
+    }
+}

@@ -1,0 +1,113 @@
+/* Secondary indexes of the store: for one field key, value -> the objects
+ * whose field holds that value (store.h, "secondary indexes"). It sits
+ * beside the namespace lists (nslist.h) and borrows their design.
+ *
+ *   value table (open addressing, u64 slots)     posting list per value
+ *   [ 0 | plist* | 1 | plist* ... ]  ------->    { bytes value cap len live dead | u32 ids[cap] }
+ *                                                  ids[i] = object id or IX_DEAD
+ *   position pages (writer only): object id -> its slot in its posting list
+ *
+ * - A slot holds a posting list pointer (0 empty, 1 tombstone); the value
+ *   lives in the list header, which never changes once published, so a
+ *   reader never pairs a slot with the wrong value even when a tombstone is
+ *   reused.
+ * - Appending writes ids[len] and release-stores len; removing stores
+ *   IX_DEAD in the object's slot (found through the position pages, O(1)).
+ *   A full list is replaced by a compacted copy sized live * 9/8 + 4 and the
+ *   old one retired; a list whose last object leaves is unpublished and
+ *   retired, so a value without objects holds no memory.
+ * - Readers snapshot len once and check each visited object's current field
+ *   value: an object that left and came back is appended past the snapshot,
+ *   so it is seen at most once, and a stale copy never yields an object that
+ *   no longer has the value.
+ * Writer: one at a time, under the store mutex. Readers: in a read section. */
+#ifndef OOMKIT_STORE_SINDEX_H
+#define OOMKIT_STORE_SINDEX_H
+
+#include "core/hash.h"
+#include "store/smem.h"
+#include "store/sync.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IX_MAX 8
+#define IX_DEAD UINT32_MAX
+#define IX_EMPTY 0u
+#define IX_TOMB 1u
+/* Object ids per position page: 16 KiB of u32. */
+#define IX_POS_SHIFT 12
+
+typedef struct oomkit__plist {
+    size_t bytes;               /* requested size */
+    int64_t value;              /* immutable once published */
+    struct oomkit__plist *next; /* writer only (clear chains lists here) */
+    uint32_t cap;
+    uint32_t len;               /* acquire / release */
+    uint32_t live;              /* relaxed */
+    uint32_t dead;              /* writer only */
+    uint32_t ids[];             /* relaxed */
+} oomkit__plist;
+
+typedef struct oomkit__vtab {
+    size_t bytes;
+    uint64_t mask;
+    uint64_t slots[]; /* plist pointer, IX_EMPTY or IX_TOMB; acquire / release */
+} oomkit__vtab;
+
+typedef struct oomkit__sindex {
+    uint32_t key_id;
+    oomkit__vtab *vt;      /* acquire / release */
+    uint64_t nvalues;      /* lists published; relaxed */
+    uint64_t tomb;         /* writer only */
+    uint64_t objects;      /* indexed objects; relaxed */
+    uint64_t bytes;        /* footprint of everything above; relaxed */
+    uint32_t **pos;        /* writer only: pages of positions */
+    size_t npos;           /* pages addressable in pos */
+    oomkit__plist *spare;  /* writer only: a prepared, unpublished list */
+    int private_build;     /* 1 while unpublished: free instead of retire */
+} oomkit__sindex;
+
+static inline uint64_t oomkit__ix_hash(int64_t value)
+{
+    return oomkit__hash(&value, sizeof(value), 0x696e646578ull);
+}
+
+/* The posting list of value, or NULL. Reader or writer. */
+static inline const oomkit__plist *oomkit__ix_find(const oomkit__sindex *x, int64_t value)
+{
+    const oomkit__vtab *t = LOAD_ACQ(&((oomkit__sindex *)x)->vt);
+    if (t == NULL)
+        return NULL;
+    for (uint64_t i = oomkit__ix_hash(value) & t->mask;; i = (i + 1) & t->mask) {
+        uint64_t v = LOAD_ACQ(&((oomkit__vtab *)t)->slots[i]);
+        if (v == IX_EMPTY)
+            return NULL;
+        if (v == IX_TOMB)
+            continue;
+        const oomkit__plist *l = (const oomkit__plist *)(uintptr_t)v;
+        if (l->value == value)
+            return l;
+    }
+}
+
+void oomkit__ix_init(oomkit__sindex *x, uint32_t key_id);
+/* Frees everything at once (close, or a failed build). */
+void oomkit__ix_destroy(oomkit__sindex *x, oomkit__smem *m);
+
+/* Bytes oomkit__ix_prepare(x, value, id_bound) would allocate. */
+size_t oomkit__ix_need(const oomkit__sindex *x, int64_t value, uint32_t id_bound);
+/* Makes room to add one object with an id below id_bound + 1 to value's
+ * list. Needs up to 2 retire slots. 0 or -ENOMEM (content unchanged). */
+int oomkit__ix_prepare(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id_bound);
+/* Adds object id under value, after a successful prepare. Never fails. */
+void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id);
+/* Removes object id from value's list (it is there). Never allocates;
+ * needs 1 retire slot. */
+void oomkit__ix_remove(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id);
+/* Clear, step 1: unpublishes every list and chains them into *chain. */
+void oomkit__ix_unpublish_all(oomkit__sindex *x, oomkit__plist **chain);
+/* Clear, step 2 (after a grace period): frees a chain. */
+void oomkit__ix_free_chain(oomkit__sindex *x, oomkit__smem *m, oomkit__plist *chain);
+
+#endif

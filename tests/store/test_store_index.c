@@ -1,0 +1,339 @@
+/* Tests of the store's secondary indexes and value atoms: the API and its
+ * edges, reads that allocate nothing, and a differential test of more than
+ * a million random writes (put, obj_put, del, del_object, clear, compact)
+ * against an array model, with every index checked after each batch, once
+ * without a budget and once under a budget tight enough that writes fail
+ * with -E2BIG (which must leave content and indexes unchanged). */
+#include "oomkit/store.h"
+#include "store_gen.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#define NNS 4
+#define NNAMES 512
+#define NOBJ (NNS * NNAMES)
+#define NKEYS 6
+#define NVALS 16
+
+typedef struct model {
+    unsigned char present[NOBJ][NKEYS];
+    int64_t val[NOBJ][NKEYS];
+} model;
+
+static char ns_s[NNS][8], name_s[NNAMES][8], key_s[NKEYS][8];
+
+static void names_init(void)
+{
+    for (int i = 0; i < NNS; i++)
+        snprintf(ns_s[i], sizeof(ns_s[i]), "n%d", i);
+    for (int i = 0; i < NNAMES; i++)
+        snprintf(name_s[i], sizeof(name_s[i]), "o%d", i);
+    for (int i = 0; i < NKEYS; i++)
+        snprintf(key_s[i], sizeof(key_s[i]), "k%d", i);
+}
+static oomkit_str S(const char *p)
+{
+    return (oomkit_str){ p, strlen(p) };
+}
+static int obj_index(oomkit_str ns, oomkit_str name)
+{
+    char a[16] = { 0 }, b[16] = { 0 };
+    memcpy(a, ns.ptr, ns.len < 15 ? ns.len : 15);
+    memcpy(b, name.ptr, name.len < 15 ? name.len : 15);
+    return atoi(a + 1) * NNAMES + atoi(b + 1);
+}
+static int obj_live(const model *m, int o)
+{
+    for (int k = 0; k < NKEYS; k++)
+        if (m->present[o][k])
+            return 1;
+    return 0;
+}
+
+typedef struct visit {
+    const model *m;
+    int key;
+    int64_t value;
+    unsigned char seen[NOBJ];
+    uint64_t n;
+} visit;
+
+static int visit_cb(void *ctx, oomkit_str ns, oomkit_str name, oomkit_store_obj obj)
+{
+    visit *v = ctx;
+    assert_true(obj != 0);
+    int o = obj_index(ns, name);
+    assert_true(o >= 0 && o < NOBJ);
+    assert_int_equal(v->seen[o], 0); /* at most once */
+    v->seen[o] = 1;
+    assert_true(v->m->present[o][v->key]);
+    assert_true(v->m->val[o][v->key] == v->value);
+    v->n++;
+    return 0;
+}
+
+typedef struct values_ctx {
+    uint64_t count[NVALS];
+    uint64_t nvalues;
+} values_ctx;
+
+static int values_cb(void *ctx, int64_t value, uint64_t objects)
+{
+    values_ctx *c = ctx;
+    assert_true(value >= 0 && value < NVALS);
+    assert_int_equal(c->count[value], 0);
+    assert_true(objects > 0);
+    c->count[value] = objects;
+    c->nvalues++;
+    return 0;
+}
+
+static void check_index(oomkit_store *s, const model *m, uint32_t ix, int key)
+{
+    static visit v;
+    values_ctx vc;
+    memset(&vc, 0, sizeof(vc));
+    assert_int_equal(oomkit_store_index_values(s, ix, values_cb, &vc), 0);
+    uint64_t distinct = 0;
+    for (int64_t val = 0; val < NVALS; val++) {
+        uint64_t want = 0;
+        for (int o = 0; o < NOBJ; o++)
+            if (m->present[o][key] && m->val[o][key] == val)
+                want++;
+        memset(&v, 0, sizeof(v));
+        v.m = m, v.key = key, v.value = val;
+        assert_int_equal(oomkit_store_index_each(s, ix, val, visit_cb, &v), 0);
+        assert_int_equal(v.n, want);
+        assert_int_equal(vc.count[val], want);
+        distinct += want != 0;
+    }
+    assert_int_equal(vc.nvalues, distinct);
+}
+
+static int64_t rand_value(rng *r, int key)
+{
+    return key < 2 ? (int64_t)rng_below(r, NVALS) : (int64_t)rng_next(r);
+}
+
+/* Runs nops random writes; budget 0 = none. */
+static void run_diff(uint64_t nops, size_t budget)
+{
+    names_init();
+    static model m;
+    memset(&m, 0, sizeof(m));
+    oomkit_store_options o = { budget, 0 };
+    oomkit_store *s = NULL;
+    assert_int_equal(oomkit_store_open(&o, &s), 0);
+    uint32_t ix[2];
+    int nix = 0;
+    assert_int_equal(oomkit_store_index_add(s, S("k0"), &ix[0]), 0);
+    nix = 1;
+    rng r = { 7 + budget };
+    uint64_t fails = 0;
+    for (uint64_t i = 0; i < nops; i++) {
+        int ob = (int)rng_below(&r, NOBJ);
+        int k = (int)rng_below(&r, NKEYS);
+        oomkit_str ns = S(ns_s[ob / NNAMES]), name = S(name_s[ob % NNAMES]), key = S(key_s[k]);
+        uint32_t op = rng_below(&r, 1000);
+        int rc;
+        if (op < 600) {
+            int64_t v = rand_value(&r, k);
+            rc = oomkit_store_put(s, ns, name, key, v);
+            if (rc == 0)
+                m.present[ob][k] = 1, m.val[ob][k] = v;
+        } else if (op < 650) {
+            int64_t v = rand_value(&r, k);
+            oomkit_store_obj h;
+            uint32_t kid;
+            rc = oomkit_store_object(s, ns, name, 0, &h);
+            if (rc == 0) {
+                assert_int_equal(oomkit_store_key(s, key, 0, &kid), 0);
+                rc = oomkit_store_obj_put(s, h, kid, v);
+                if (rc == 0)
+                    m.present[ob][k] = 1, m.val[ob][k] = v;
+            } else {
+                assert_int_equal(rc, -ENOENT);
+                assert_false(obj_live(&m, ob));
+                rc = 0;
+            }
+        } else if (op < 900) {
+            rc = oomkit_store_del(s, ns, name, key);
+            if (rc == -ENOENT) {
+                assert_false(m.present[ob][k]);
+                rc = 0;
+            } else if (rc == 0) {
+                m.present[ob][k] = 0;
+            }
+        } else if (op < 998) {
+            rc = oomkit_store_del_object(s, ns, name);
+            assert_int_equal(rc == 0, obj_live(&m, ob));
+            memset(m.present[ob], 0, NKEYS);
+            rc = 0;
+        } else if (op == 998 && rng_below(&r, 40) == 0) {
+            rc = oomkit_store_clear(s);
+            memset(m.present, 0, sizeof(m.present));
+        } else {
+            rc = rng_below(&r, 20) == 0 ? oomkit_store_compact(s) : 0;
+        }
+        if (rc != 0) {
+            assert_true(budget != 0 && rc == -E2BIG);
+            fails++;
+        }
+        if (nix == 1 && i == nops / 3) {
+            /* A second index, built over the populated store. */
+            rc = oomkit_store_index_add(s, S("k1"), &ix[1]);
+            if (rc == 0)
+                nix = 2;
+            else
+                assert_int_equal(rc, -E2BIG);
+        }
+        if (i % 10000 == 9999) {
+            check_index(s, &m, ix[0], 0);
+            if (nix == 2)
+                check_index(s, &m, ix[1], 1);
+        }
+    }
+    if (budget != 0)
+        assert_true(fails > 0);
+    else
+        assert_int_equal(nix, 2);
+    oomkit_store_stats st;
+    assert_int_equal(oomkit_store_stats_get(s, &st), 0);
+    assert_true(budget == 0 || st.bytes_total <= budget);
+    oomkit_store_close(s);
+}
+
+static void test_diff_million(void **state)
+{
+    (void)state;
+    run_diff(STORE_TEST_ASAN ? 1000000 : 1200000, 0);
+}
+
+static void test_diff_budget(void **state)
+{
+    (void)state;
+    run_diff(200000, 200 * 1024);
+}
+
+/* Counting allocator: index reads must not call it. */
+static uint64_t nallocs;
+static void *cnt_malloc(size_t n, void *c) { (void)c; nallocs++; return malloc(n); }
+static void *cnt_realloc(void *p, size_t n, void *c) { (void)c; nallocs++; return realloc(p, n); }
+static void cnt_free(void *p, void *c) { (void)c; free(p); }
+
+static int count_cb(void *ctx, oomkit_str ns, oomkit_str name, oomkit_store_obj obj)
+{
+    (void)ns, (void)name, (void)obj;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+static int stop_cb(void *ctx, oomkit_str ns, oomkit_str name, oomkit_store_obj obj)
+{
+    (void)ns, (void)name, (void)obj, (void)ctx;
+    return 5;
+}
+static int vcount_cb(void *ctx, int64_t value, uint64_t objects)
+{
+    (void)value;
+    *(uint64_t *)ctx += objects;
+    return 0;
+}
+
+static void test_api(void **state)
+{
+    (void)state;
+    oomkit_allocator a = { cnt_malloc, cnt_realloc, cnt_free, NULL };
+    oomkit_set_allocator(&a);
+    oomkit_store *s = NULL;
+    assert_int_equal(oomkit_store_open(NULL, &s), 0);
+    /* Atoms. */
+    uint32_t na, nb, again;
+    assert_int_equal(oomkit_store_atom(s, S("node-a"), 0, &na), -ENOENT);
+    assert_int_equal(oomkit_store_atom(s, S("node-a"), 1, &na), 0);
+    assert_int_equal(oomkit_store_atom(s, S("node-b"), 1, &nb), 0);
+    assert_int_equal(oomkit_store_atom(s, S("node-a"), 0, &again), 0);
+    assert_int_equal(again, na);
+    assert_int_not_equal(na, nb);
+    oomkit_str str;
+    assert_int_equal(oomkit_store_atom_str(s, nb, &str), 0);
+    assert_int_equal(str.len, 6);
+    assert_memory_equal(str.ptr, "node-b", 6);
+    assert_int_equal(oomkit_store_atom_str(s, 99, &str), -ENOENT);
+    /* 3000 pods over two nodes, then the index built in one pass. */
+    char nm[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(nm, sizeof(nm), "pod-%d", i);
+        assert_int_equal(oomkit_store_put(s, S("default"), S(nm), S("node"),
+                                          i % 3 ? (int64_t)na : (int64_t)nb),
+                         0);
+        assert_int_equal(oomkit_store_put(s, S("default"), S(nm), S("cpu"), i), 0);
+    }
+    uint32_t ix, ix2;
+    assert_int_equal(oomkit_store_index_add(s, S("node"), &ix), 0);
+    assert_int_equal(oomkit_store_index_add(s, S("node"), &ix2), 0);
+    assert_int_equal(ix, ix2);
+    uint64_t n = 0, before = nallocs;
+    assert_int_equal(oomkit_store_index_each(s, ix, na, count_cb, &n), 0);
+    assert_int_equal(n, 2000);
+    n = 0;
+    assert_int_equal(oomkit_store_index_each(s, ix, nb, count_cb, &n), 0);
+    assert_int_equal(n, 1000);
+    n = 0;
+    assert_int_equal(oomkit_store_index_values(s, ix, vcount_cb, &n), 0);
+    assert_int_equal(n, 3000);
+    assert_int_equal(oomkit_store_index_each(s, ix, na, stop_cb, NULL), 5);
+    assert_int_equal(nallocs, before); /* reads allocate nothing */
+    assert_int_equal(oomkit_store_index_each(s, ix + 1, na, count_cb, &n), -EINVAL);
+    assert_int_equal(oomkit_store_index_each(s, ix, na, NULL, &n), -EINVAL);
+    /* Moving every pod to node b empties node a: it takes no memory. */
+    oomkit_store_stats st0, st1;
+    assert_int_equal(oomkit_store_stats_get(s, &st0), 0);
+    assert_int_equal(st0.index_values, 2);
+    assert_int_equal(st0.indexed_objects, 3000);
+    for (int i = 0; i < 3000; i++) {
+        snprintf(nm, sizeof(nm), "pod-%d", i);
+        assert_int_equal(oomkit_store_put(s, S("default"), S(nm), S("node"), nb), 0);
+    }
+    assert_int_equal(oomkit_store_stats_get(s, &st1), 0);
+    assert_int_equal(st1.index_values, 1);
+    n = 0;
+    assert_int_equal(oomkit_store_index_each(s, ix, na, count_cb, &n), 0);
+    assert_int_equal(n, 0);
+    /* Deleting the field and the objects. */
+    assert_int_equal(oomkit_store_del(s, S("default"), S("pod-1"), S("node")), 0);
+    assert_int_equal(oomkit_store_del_object(s, S("default"), S("pod-2")), 0);
+    n = 0;
+    assert_int_equal(oomkit_store_index_each(s, ix, nb, count_cb, &n), 0);
+    assert_int_equal(n, 2998);
+    assert_int_equal(oomkit_store_clear(s), 0);
+    assert_int_equal(oomkit_store_stats_get(s, &st1), 0);
+    assert_int_equal(st1.index_values, 0);
+    assert_int_equal(st1.indexed_objects, 0);
+    n = 0;
+    assert_int_equal(oomkit_store_index_each(s, ix, nb, count_cb, &n), 0);
+    assert_int_equal(n, 0);
+    /* Eight indexes at most. */
+    for (int i = 1; i < 8; i++) {
+        snprintf(nm, sizeof(nm), "key-%d", i);
+        assert_int_equal(oomkit_store_index_add(s, S(nm), &ix2), 0);
+        assert_int_equal(ix2, (uint32_t)i);
+    }
+    assert_int_equal(oomkit_store_index_add(s, S("one-more"), &ix2), -ENOSPC);
+    oomkit_store_close(s);
+    oomkit_set_allocator(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_api),
+        cmocka_unit_test(test_diff_million),
+        cmocka_unit_test(test_diff_budget),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
