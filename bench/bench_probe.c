@@ -36,11 +36,23 @@ uint64_t oomkit__bench_allocs(void)
     return __atomic_load_n(&alloc_calls, __ATOMIC_RELAXED);
 }
 
-uint64_t oomkit__bench_now_ns(void)
+static int use_cpu_clock;
+
+uint64_t oomkit__bench_wall_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void oomkit__bench_set_cpu_clock(int cpu)
+{
+    use_cpu_clock = cpu;
+}
+
+uint64_t oomkit__bench_now_ns(void)
+{
+    return use_cpu_clock ? oomkit__bench_cpu_ns() : oomkit__bench_wall_ns();
 }
 
 uint64_t oomkit__bench_cpu_ns(void)

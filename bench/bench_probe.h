@@ -27,8 +27,18 @@ int oomkit__bench_probe_check(void *(*lib_alloc)(size_t), void (*lib_free)(void 
 /* "glibc mallinfo2 + interposed malloc", or the sanitizer variant. */
 const char *oomkit__bench_probe_kind(void);
 
-/* CLOCK_MONOTONIC in nanoseconds. Thread safety: any thread. */
+/* The clock benchmarks time with, in nanoseconds: CLOCK_MONOTONIC (wall
+ * time, the default) or, after oomkit__bench_set_cpu_clock(1), the
+ * process's CPU time, which leaves out the time a busy shared machine kept
+ * the benchmark waiting for a CPU. Thread safety: any thread. */
 uint64_t oomkit__bench_now_ns(void);
+
+/* Selects the clock of oomkit__bench_now_ns. Thread safety: set it before
+ * measuring. */
+void oomkit__bench_set_cpu_clock(int cpu);
+
+/* CLOCK_MONOTONIC in nanoseconds, whatever the selected clock. */
+uint64_t oomkit__bench_wall_ns(void);
 
 /* CPU time of the whole process (all threads) in nanoseconds: compared with
  * the wall clock it shows how long a run waited for a CPU on a shared

@@ -94,10 +94,14 @@ static void describe_input(const struct report *r, FILE *out, const char *pre)
             "'%s' (%" PRIu64 " objects) listed, %u reconcile cycles after one warm-up\n",
             pre, r->lookups, r->lookups, r->deletes, big->ns, w->biggest_ns_objects, r->cycles);
     fprintf(out, "%smemory probe: %s\n", pre, oomkit__bench_probe_kind());
+    fprintf(out, "%sclock: %s\n", pre,
+            r->cpu_clock ? "the process's CPU time (time spent waiting for a CPU left out)"
+                         : "wall time (CLOCK_MONOTONIC)");
     fprintf(out,
             "%sCPU time / wall time while measuring: %.0f%% (below 100%%, the run waited for a "
-            "CPU and its times are inflated)\n",
-            pre, 100 * r->cpu_share);
+            "CPU%s)\n",
+            pre, 100 * r->cpu_share,
+            r->cpu_clock ? "" : " and its times are inflated");
 }
 
 void report_table(const struct report *r, FILE *out)

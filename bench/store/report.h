@@ -25,6 +25,7 @@ struct report {
     unsigned cycles;
     size_t lookups, deletes;
     double cpu_share;           /* process CPU time / wall time while measuring */
+    int cpu_clock;              /* times are process CPU time, not wall time */
     struct bench_result rows[REPORT_MAX_ROWS];
     size_t n_rows;
     struct report_concurrent concurrent[REPORT_MAX_ROWS];

@@ -13,6 +13,10 @@
 #   OOMKIT_BENCH_OBJECTS          objects in the workload (default 100000)
 #   OOMKIT_BENCH_RECONCILE_CYCLES clear+refill cycles (default 100)
 #   OOMKIT_BENCH_PEERS            0 skips bench/peers/run.sh
+#   OOMKIT_BENCH_PEERS_JSON       reuse these bench/peers JSON lines instead of
+#                                 running the peers again (same workload!)
+#   OOMKIT_BENCH_CLOCK            wall | cpu (default: cpu when the load average
+#                                 is at least the number of CPUs, else wall)
 #   OOMKIT_BENCH_DOC              where to write (default: <repo>/docs/benchmarks.md)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +54,12 @@ fi
 # Peers in other languages, on the same file, when their script is there.
 merge=()
 peers_note="bench/peers/run.sh was not run."
-if [ "${OOMKIT_BENCH_PEERS:-1}" != 0 ] && [ -f "$repo/bench/peers/run.sh" ]; then
+if [ -n "${OOMKIT_BENCH_PEERS_JSON:-}" ]; then
+  cp "$OOMKIT_BENCH_PEERS_JSON" "$work/peers.jsonl.reused"
+  mv "$work/peers.jsonl.reused" "$work/peers.jsonl"
+  merge=(--merge peers.jsonl)
+  peers_note="the bench/peers/run.sh lines of an earlier run on the same file were merged in (marked †; their times are wall time)."
+elif [ "${OOMKIT_BENCH_PEERS:-1}" != 0 ] && [ -f "$repo/bench/peers/run.sh" ]; then
   echo "bench/store/run.sh: running bench/peers/run.sh on the same workload" >&2
   peers_rc=0
   OOMKIT_BUILD_DIR=$build OOMKIT_BIN=$bin bash "$repo/bench/peers/run.sh" "$tsv" \
@@ -64,10 +73,18 @@ if [ "${OOMKIT_BENCH_PEERS:-1}" != 0 ] && [ -f "$repo/bench/peers/run.sh" ]; the
 fi
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+clock=${OOMKIT_BENCH_CLOCK:-}
+if [ -z "$clock" ]; then
+  # A machine busier than its CPU count would bill the queueing to
+  # whichever structure happened to be measured then.
+  clock=$(awk -v n="$(nproc)" '{ print ($1 >= n) ? "cpu" : "wall" }' /proc/loadavg)
+fi
+clock_opt=()
+[ "$clock" = cpu ] && clock_opt=(--cpu-clock)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
-cmd=(oomkit bench store --tsv "state-$objects.tsv" --reconcile-cycles "$cycles")
+cmd=(oomkit bench store --tsv "state-$objects.tsv" --reconcile-cycles "$cycles" "${clock_opt[@]}")
 echo "bench/store/run.sh: ${cmd[*]}" >&2
-(cd "$work" && "$bin" bench store --tsv "state-$objects.tsv" --reconcile-cycles "$cycles" \
+(cd "$work" && "$bin" bench store --tsv "state-$objects.tsv" --reconcile-cycles "$cycles" "${clock_opt[@]}" \
   --markdown --json-out store.json --svg chart.svg "${merge[@]}" >results.md)
 svg=${doc%.md}.svg
 cp "$work/chart.svg" "$svg"
@@ -102,8 +119,10 @@ with \`make bench\` or \`bench/store/run.sh\`.
 - machine: ${cpu_model:-unknown CPU}, $cpu_count CPUs, Linux $(uname -r)
 - load average before / after: $load_before / $load_after. The machine is
   shared with other builds and benchmarks, so times are noisy (only
-  indicative, within tens of percent); bytes and allocation counts are
-  deterministic.
+  indicative, within tens of percent, and the ranking of close figures can
+  flip between runs); bytes and allocation counts are deterministic.
+- clock: $clock time (\`--cpu-clock\` is chosen when the load average is at
+  least the CPU count). Lookups are the fastest of three passes.
 - workload: \`$gen_cmd\` (DESIGN.md section 4)
 - command: \`${cmd[*]}\`
 - compiler: $cc_version; GLib $glib; uthash $uthash
