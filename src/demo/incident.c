@@ -252,6 +252,8 @@ static void progress_line(const struct variant *v, char *buf, size_t cap)
     char tto[48];
     if (v->exited && v->oom_kills > 0)
         snprintf(tto, sizeof(tto), "%s", v->budget_killed ? "KILLED (budget)" : "OOM-KILLED");
+    else if (v->exited && WIFSIGNALED(v->status))
+        snprintf(tto, sizeof(tto), "killed (signal %d)", WTERMSIG(v->status));
     else if (v->exited)
         snprintf(tto, sizeof(tto), "exited");
     else if (isfinite(v->tto_s) && v->tto_s < 600)
