@@ -478,13 +478,13 @@ static void stop_child(pid_t pid, int sig, double wait_s, int *status)
  * (generating the cluster, the first fill) is not the climb the watchdog
  * is there to predict, and a store that fills in half a second would
  * otherwise look like it heads for the limit. */
-static void start_watch(struct variant *v, const char *self, double max_s)
+static void start_watch(struct variant *v, const char *self, double max_s, const char *predict)
 {
     char dur[32], log[PATH_MAX + 32];
     snprintf(dur, sizeof(dur), "%.0fs", max_s + 15);
     char *wargv[] = { (char *)self,       "watch",         "--cgroup",   v->cg.dir,
                       "--capture-dir",    v->capture_dir,  "--interval", "200ms",
-                      "--predict",        "15s",           "--listen",   "off",
+                      "--predict",        (char *)predict,           "--listen",   "off",
                       "--cooldown",       "600s",          "--prof-wait", "3s",
                       "--no-user-stacks", "--duration",    dur,          NULL };
     snprintf(log, sizeof(log), "%s/watch.log", v->dir);
@@ -533,6 +533,10 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
      * --quick, which also lowers the limit to 128 MiB). */
     uint64_t churn = o->churn ? o->churn : (o->quick ? pods / 2 : pods / 8);
     double max_s = o->quick ? 22.0 : 60.0;
+    /* The prediction horizon of the watchdog's rule: long enough to
+     * capture well ahead of the kill, short enough that the trend it acts
+     * on is the steady climb and not the first seconds of it. */
+    const char *predict = o->quick ? "6s" : "15s";
 
     char op_path[PATH_MAX], prof_lib[PATH_MAX], self[PATH_MAX];
     if (demo_sibling_path("oomkit-demo-operator", op_path, sizeof(op_path)) != 0) {
@@ -606,8 +610,8 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
     else
         printf("  two operators, %" PRIu64 " pods each, %" PRIu64 " replaced per reconcile, "
                "each in its own memory cgroup (v%d, limit %.0f MiB),\n  under liboomkit_prof.so "
-               "and watched by `oomkit watch` (200 ms interval, predict 15 s):\n\n",
-               pods, churn, vs[0].cg.version, (double)limit / MIB);
+               "and watched by `oomkit watch` (200 ms interval, --predict %s):\n\n",
+               pods, churn, vs[0].cg.version, (double)limit / MIB, predict);
 
     /* Start the operators, then their watchdogs. */
     char pods_s[32], churn_s[32];
@@ -667,7 +671,7 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
             if (!v->exited && waitpid(v->op_pid, &v->status, WNOHANG) == v->op_pid)
                 v->exited = 1;
             if (!soft && !v->watch_started && v->reconciles >= 2)
-                start_watch(v, self, max_s);
+                start_watch(v, self, max_s, predict);
             if (v->watch_pid > 0 && !v->watch_died &&
                 waitpid(v->watch_pid, &v->watch_status, WNOHANG) == v->watch_pid) {
                 v->watch_died = 1;
