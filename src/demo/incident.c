@@ -91,6 +91,16 @@ struct variant {
     char flame[PATH_MAX + 32];
 };
 
+/* Ctrl-C: the operators and watchdogs (same process group) stop on their
+ * own; the demo stops its loop and still removes its cgroups. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
 static void on_line(struct variant *v, const char *line)
 {
     unsigned long long r, idx;
@@ -618,6 +628,12 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
     snprintf(pods_s, sizeof(pods_s), "%" PRIu64, pods);
     snprintf(churn_s, sizeof(churn_s), "%" PRIu64, churn);
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    interrupted = 0;
     int rc = OOMKIT_EXIT_OK;
     double start = demo_now_s();
     for (int i = 0; i < 2 && rc == OOMKIT_EXIT_OK; i++) {
@@ -696,7 +712,7 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
          * the bundle have settled; the store has made its point. */
         if (nested_gone_t > 0 && now - nested_gone_t >= 1.0)
             break;
-        if (vs[1].exited || now - start >= max_s)
+        if (vs[1].exited || now - start >= max_s || interrupted)
             break;
     }
     double wall_s = demo_now_s() - start;
@@ -796,5 +812,9 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
         free(vs[i].points);
     }
     oomkit_mem_ctx_close(ctx);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (interrupted && rc == OOMKIT_EXIT_OK)
+        rc = OOMKIT_EXIT_FAIL;
     return rc;
 }
