@@ -208,10 +208,14 @@ int oomkit_store_atom_str(const oomkit_store *s, uint32_t id, oomkit_str *out);
  * index (the key atom may stay interned).
  *
  * Cost: per indexed object 4 bytes of id in its value's posting list plus
- * up to an eighth of slack, and 4 bytes of position (kept per object id so
- * removal is O(1)); per distinct value a 40-byte list header and a table
- * slot. A value whose last object leaves holds no memory. Every write keeps
- * the index exact: put that changes the value, del, del_object, clear.
+ * up to a sixteenth of slack (and the dead slots of objects that left,
+ * squeezed out when the list next fills), and 3 bytes of position (kept per
+ * object id so removal is O(1)); per distinct value a 40-byte list header
+ * and a table slot. Under 8 bytes per indexed object when values hold tens
+ * of objects or more (docs/architecture.md, "store"). One value holds at
+ * most 16777214 objects: a write beyond fails with -E2BIG. A value whose
+ * last object leaves holds no memory. Every write keeps the index exact:
+ * put that changes the value, del, del_object, clear.
  * clear frees the posting lists (a refill of an indexed store allocates
  * them again).
  * Thread safety: writer. */

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #define VT_MIN_SLOTS 8u
-#define POS_PAGE_BYTES ((size_t)sizeof(uint32_t) << IX_POS_SHIFT)
+/* Positions are 3 bytes (lists hold at most IX_LIST_MAX ids): 3 bytes per
+ * object id instead of 4 is what keeps an index under 8 bytes per object. */
+#define POS_PAGE_BYTES ((size_t)3 << IX_POS_SHIFT)
 
 static size_t list_bytes(uint32_t cap)
 {
@@ -22,13 +24,19 @@ static size_t vtab_bytes(uint64_t slots)
     return sizeof(oomkit__vtab) + (size_t)slots * sizeof(uint64_t);
 }
 
-/* Capacity of the list that takes live objects plus one: an eighth of
- * slack keeps the ids near 4.5 bytes per object while appends still cost
- * O(1) amortised (each copy follows at least live / 8 appends). */
+/* Capacity of the list that takes live objects plus one: a sixteenth of
+ * slack keeps the ids near 4.25 bytes per object while appends still cost
+ * O(1) amortised (each copy follows at least live / 16 appends). */
 static uint32_t list_cap_for(uint32_t live)
 {
-    uint64_t c = (uint64_t)live + 1 + (live + 1) / 8 + 3;
-    return c > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)c;
+    uint64_t c = (uint64_t)live + 1 + (live + 1) / 16 + 3;
+    return c > IX_LIST_MAX ? IX_LIST_MAX : (uint32_t)c;
+}
+
+int oomkit__ix_full(const oomkit__sindex *x, int64_t value)
+{
+    const oomkit__plist *l = oomkit__ix_find(x, value);
+    return l != NULL && l->len == l->cap && l->live >= IX_LIST_MAX - 1;
 }
 
 static void *ix_alloc(oomkit__sindex *x, oomkit__smem *m, size_t size)
@@ -81,7 +89,7 @@ void oomkit__ix_destroy(oomkit__sindex *x, oomkit__smem *m)
         if (x->pos[p] != NULL)
             ix_free(x, m, x->pos[p], POS_PAGE_BYTES);
     if (x->pos != NULL)
-        ix_free(x, m, x->pos, x->npos * sizeof(uint32_t *));
+        ix_free(x, m, x->pos, x->npos * sizeof(uint8_t *));
     x->vt = NULL;
     x->spare = NULL;
     x->pos = NULL;
@@ -121,7 +129,7 @@ static size_t pos_need(const oomkit__sindex *x, uint32_t id_bound)
     size_t pg = id_bound >> IX_POS_SHIFT;
     size_t need = 0;
     if (pg >= x->npos)
-        need += oomkit__alloc_footprint((pg + 1) * 2 * sizeof(uint32_t *));
+        need += oomkit__alloc_footprint((pg + 1) * 2 * sizeof(uint8_t *));
     if (pg >= x->npos || x->pos[pg] == NULL)
         need += oomkit__alloc_footprint(POS_PAGE_BYTES);
     return need;
@@ -183,13 +191,13 @@ static int pos_prepare(oomkit__sindex *x, oomkit__smem *m, uint32_t id_bound)
     size_t pg = id_bound >> IX_POS_SHIFT;
     if (pg >= x->npos) {
         size_t n = (pg + 1) * 2;
-        uint32_t **top = ix_alloc(x, m, n * sizeof(uint32_t *));
+        uint8_t **top = ix_alloc(x, m, n * sizeof(uint8_t *));
         if (top == NULL)
             return -ENOMEM;
-        memset(top, 0, n * sizeof(uint32_t *));
+        memset(top, 0, n * sizeof(uint8_t *));
         if (x->pos != NULL) {
-            memcpy(top, x->pos, x->npos * sizeof(uint32_t *));
-            ix_free(x, m, x->pos, x->npos * sizeof(uint32_t *));
+            memcpy(top, x->pos, x->npos * sizeof(uint8_t *));
+            ix_free(x, m, x->pos, x->npos * sizeof(uint8_t *));
         }
         x->pos = top;
         x->npos = n;
@@ -230,9 +238,18 @@ int oomkit__ix_prepare(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32
 
 /* ---- commit --------------------------------------------------------------- */
 
-static uint32_t *pos_slot(oomkit__sindex *x, uint32_t id)
+static void pos_set(oomkit__sindex *x, uint32_t id, uint32_t p)
 {
-    return &x->pos[id >> IX_POS_SHIFT][id & ((1u << IX_POS_SHIFT) - 1)];
+    uint8_t *e = &x->pos[id >> IX_POS_SHIFT][3 * (id & ((1u << IX_POS_SHIFT) - 1))];
+    e[0] = (uint8_t)p;
+    e[1] = (uint8_t)(p >> 8);
+    e[2] = (uint8_t)(p >> 16);
+}
+
+static uint32_t pos_get(const oomkit__sindex *x, uint32_t id)
+{
+    const uint8_t *e = &x->pos[id >> IX_POS_SHIFT][3 * (id & ((1u << IX_POS_SHIFT) - 1))];
+    return (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16;
 }
 
 /* The table slot holding list l. */
@@ -260,7 +277,7 @@ void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t 
                 uint32_t oid = l->ids[i];
                 if (oid == IX_DEAD)
                     continue;
-                *pos_slot(x, oid) = n->len;
+                pos_set(x, oid, n->len);
                 n->ids[n->len++] = oid;
             }
             n->live = n->len;
@@ -276,14 +293,14 @@ void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t 
     STORE_RLX(&l->ids[p], id);
     STORE_REL(&l->len, p + 1);
     STORE_RLX(&l->live, l->live + 1);
-    *pos_slot(x, id) = p;
+    pos_set(x, id, p);
     STORE_RLX(&x->objects, x->objects + 1);
 }
 
 void oomkit__ix_remove(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id)
 {
     oomkit__plist *l = (oomkit__plist *)oomkit__ix_find(x, value);
-    uint32_t p = *pos_slot(x, id);
+    uint32_t p = pos_get(x, id);
     STORE_RLX(&l->ids[p], IX_DEAD);
     STORE_RLX(&l->live, l->live - 1);
     l->dead++;

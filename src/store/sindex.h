@@ -13,7 +13,7 @@
  *   reused.
  * - Appending writes ids[len] and release-stores len; removing stores
  *   IX_DEAD in the object's slot (found through the position pages, O(1)).
- *   A full list is replaced by a compacted copy sized live * 9/8 + 4 and the
+ *   A full list is replaced by a compacted copy sized live * 17/16 + 4 and the
  *   old one retired; a list whose last object leaves is unpublished and
  *   retired, so a value without objects holds no memory.
  * - Readers snapshot len once and check each visited object's current field
@@ -35,8 +35,10 @@
 #define IX_DEAD UINT32_MAX
 #define IX_EMPTY 0u
 #define IX_TOMB 1u
-/* Object ids per position page: 16 KiB of u32. */
+/* Object ids per position page (12 KiB of 3-byte positions). */
 #define IX_POS_SHIFT 12
+/* Most ids one posting list holds (positions are 24 bits). */
+#define IX_LIST_MAX ((1u << 24) - 1)
 
 typedef struct oomkit__plist {
     size_t bytes;               /* requested size */
@@ -62,7 +64,7 @@ typedef struct oomkit__sindex {
     uint64_t tomb;         /* writer only */
     uint64_t objects;      /* indexed objects; relaxed */
     uint64_t bytes;        /* footprint of everything above; relaxed */
-    uint32_t **pos;        /* writer only: pages of positions */
+    uint8_t **pos;         /* writer only: pages of 3-byte positions */
     size_t npos;           /* pages addressable in pos */
     oomkit__plist *spare;  /* writer only: a prepared, unpublished list */
     int private_build;     /* 1 while unpublished: free instead of retire */
@@ -95,6 +97,9 @@ void oomkit__ix_init(oomkit__sindex *x, uint32_t key_id);
 /* Frees everything at once (close, or a failed build). */
 void oomkit__ix_destroy(oomkit__sindex *x, oomkit__smem *m);
 
+/* 1 if value's list cannot take one more object (IX_LIST_MAX): the write
+ * must fail with -E2BIG. */
+int oomkit__ix_full(const oomkit__sindex *x, int64_t value);
 /* Bytes oomkit__ix_prepare(x, value, id_bound) would allocate. */
 size_t oomkit__ix_need(const oomkit__sindex *x, int64_t value, uint32_t id_bound);
 /* Makes room to add one object with an id below id_bound + 1 to value's

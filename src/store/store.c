@@ -377,6 +377,8 @@ static int set_indexed(oomkit_store *s, oomkit__sindex *x, oomkit__blk *b, int f
 {
     int64_t *vals = oomkit__blk_values(b);
     int64_t old = LOAD_RLX(&vals[fi]);
+    if (oomkit__ix_full(x, value))
+        return -E2BIG;
     size_t need = oomkit__ix_need(x, value, b->obj_id);
     if (!fits(s, need)) {
         flush(s);
@@ -452,8 +454,11 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
                                 ? oomkit__store_index_of(s, key_id)
                                 : NULL;
         uint32_t oid = b != NULL ? b->obj_id : oomkit__store_next_id(s);
-        if (x != NULL)
+        if (x != NULL) {
+            if (oomkit__ix_full(x, value))
+                return -E2BIG;
             need += oomkit__ix_need(x, value, oid);
+        }
         if (!fits(s, need)) {
             if (attempt == 0 && s->m.nretire != 0) {
                 flush(s);
@@ -639,7 +644,8 @@ int oomkit_store_obj_put(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id,
                 r = set_indexed(s, x, b, fi, value);
             else
                 STORE_RLX(&oomkit__blk_values(b)[fi], value);
-        } else if (nf == BLK_MAX_FIELDS && nf >= b->cap) {
+        } else if ((nf == BLK_MAX_FIELDS && nf >= b->cap) ||
+                   (x != NULL && oomkit__ix_full(x, value))) {
             r = -E2BIG;
         } else {
             size_t bsz = nf < b->cap ? 0 : oomkit__blk_bytes((size_t)nf + 1, b->name_len);

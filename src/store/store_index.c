@@ -71,6 +71,8 @@ static int build(oomkit_store *s, oomkit__sindex *x)
         if (fi < 0)
             continue;
         int64_t v = oomkit__blk_values(b)[fi];
+        if (oomkit__ix_full(x, v))
+            return -E2BIG;
         if (!oomkit__store_fits_or_flush(s, oomkit__ix_need(x, v, id)))
             return -E2BIG;
         if (oomkit__ix_prepare(x, &s->m, v, id) != 0)
