@@ -15,6 +15,8 @@
 #include "watch/metrics.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 static struct oomkit__exporter *exp_;
 static char url[128];
@@ -77,6 +79,43 @@ static void test_fetch_and_404(void **state)
     char busy[32];
     snprintf(busy, sizeof busy, "127.0.0.1:%u", oomkit__exporter_port(exp_));
     assert_true(oomkit__exporter_start(busy, &bad) < 0);
+}
+
+static atomic_int publishing;
+
+static void *publisher(void *arg)
+{
+    (void)arg;
+    struct oomkit__metrics m = { 0 };
+    for (int i = 0; atomic_load(&publishing); i++) {
+        render(&m, 1000.0 + (i % 7));
+        oomkit__exporter_publish(exp_, m.text, m.len);
+    }
+    oomkit__metrics_free(&m);
+    return NULL;
+}
+
+static void test_publish_while_scraping(void **state)
+{
+    (void)state;
+    /* Every scrape must see one whole published body, never a mix. */
+    atomic_store(&publishing, 1);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, publisher, NULL), 0);
+    int whole = 0;
+    for (int i = 0; i < 40; i++) {
+        char *body = NULL;
+        if (tu_http(url, NULL, &body) == 200 && body) {
+            const char *v = strstr(body, "command=\"leak\\nchild\"} ");
+            whole += v != NULL && strncmp(v + strlen("command=\"leak\\nchild\"} "), "100", 3) == 0 &&
+                     strstr(body, "oomkit_captures_total{") != NULL &&
+                     body[strlen(body) - 1] == '\n';
+        }
+        free(body);
+    }
+    atomic_store(&publishing, 0);
+    pthread_join(th, NULL);
+    assert_int_equal(whole, 40);
 }
 
 static void test_promtool_check_metrics(void **state)
@@ -176,6 +215,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fetch_and_404),
+        cmocka_unit_test(test_publish_while_scraping),
         cmocka_unit_test(test_promtool_check_metrics),
         cmocka_unit_test(test_real_prometheus_scrapes_our_value),
     };
