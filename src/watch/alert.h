@@ -67,6 +67,8 @@ char *oomkit__alert_render(const struct oomkit__alert *a);
  * Thread safety: pure. */
 void oomkit__alert_rfc3339(double t, char *buf, size_t len);
 
+/* Copies the counters into *out (caller-owned).
+ * Thread safety: any thread. */
 void oomkit__alert_get_stats(struct oomkit__alert_client *c, struct oomkit__alert_stats *out);
 
 /* Waits up to drain_s for the queue to empty, then stops the thread and

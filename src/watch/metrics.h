@@ -30,8 +30,9 @@ struct oomkit__label {
     const char *value;
 };
 
-/* Zero-initialise the struct, then use it; free with _free.
- * Thread safety: one thread owns m. */
+/* Zero-initialise the struct, then use it: _reset empties it keeping its
+ * buffers (owned by m), _free releases them. Thread safety: one thread
+ * owns m. */
 void oomkit__metrics_reset(struct oomkit__metrics *m);
 void oomkit__metrics_free(struct oomkit__metrics *m);
 
