@@ -341,3 +341,68 @@ void oomkit__ix_free_chain(oomkit__sindex *x, oomkit__smem *m, oomkit__plist *ch
         chain = next;
     }
 }
+
+int oomkit__ix_shrink(oomkit__sindex *x, oomkit__smem *m, uint64_t budget_bytes,
+                      uint64_t *next_slot)
+{
+    oomkit__vtab *t = x->vt;
+    if (t == NULL)
+        return 0;
+    for (uint64_t i = *next_slot; i <= t->mask; i++) {
+        uint64_t v = t->slots[i];
+        if (v <= IX_TOMB)
+            continue;
+        oomkit__plist *l = (oomkit__plist *)(uintptr_t)v;
+        if (l->dead == 0 && l->cap <= l->live + l->live / 16 + 4)
+            continue;
+        if (oomkit__smem_retire_room(m) == 0) {
+            *next_slot = i;
+            return 1;
+        }
+        uint32_t cap = l->live;
+        size_t bytes = list_bytes(cap);
+        if (budget_bytes != 0 &&
+            oomkit__smem_total(m) + oomkit__alloc_footprint(bytes) > budget_bytes)
+            continue;
+        oomkit__plist *n = ix_alloc(x, m, bytes);
+        if (n == NULL)
+            return -ENOMEM;
+        n->bytes = bytes;
+        n->value = l->value;
+        n->next = NULL;
+        n->cap = cap;
+        n->len = n->dead = 0;
+        for (uint32_t j = 0; j < l->len; j++) {
+            uint32_t oid = l->ids[j];
+            if (oid == IX_DEAD)
+                continue;
+            pos_set(x, oid, n->len);
+            n->ids[n->len++] = oid;
+        }
+        n->live = n->len;
+        STORE_REL(&t->slots[i], (uint64_t)(uintptr_t)n);
+        ix_retire(x, m, l, l->bytes);
+    }
+    *next_slot = UINT64_MAX;
+    if (x->spare != NULL) {
+        ix_free(x, m, x->spare, x->spare->bytes);
+        x->spare = NULL;
+    }
+    /* The value table: rebuilt for the live values at a load of at most 1/2
+     * when it holds tombstones or is larger than that; dropped if empty. */
+    uint64_t slots = VT_MIN_SLOTS;
+    while (x->nvalues * 2 > slots)
+        slots *= 2;
+    if ((x->tomb != 0 || slots < t->mask + 1) && oomkit__smem_retire_room(m) != 0 &&
+        (budget_bytes == 0 ||
+         oomkit__smem_total(m) + oomkit__alloc_footprint(vtab_bytes(slots)) <= budget_bytes)) {
+        if (x->nvalues == 0) {
+            STORE_REL(&x->vt, (oomkit__vtab *)NULL);
+            x->tomb = 0;
+            ix_retire(x, m, t, t->bytes);
+        } else if (vtab_rebuild(x, m, slots) != 0) {
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}

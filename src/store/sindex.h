@@ -110,6 +110,13 @@ void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t 
 /* Removes object id from value's list (it is there). Never allocates;
  * needs 1 retire slot. */
 void oomkit__ix_remove(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id);
+/* Compact: copies lists holding dead slots or much slack to their exact
+ * size and rebuilds the value table without tombstones, within
+ * budget_bytes (0 = none). Needs a retire slot per list: returns 1 when the
+ * ledger is full (call again after a flush with the same *next_slot,
+ * starting from 0), 0 when done, -ENOMEM. */
+int oomkit__ix_shrink(oomkit__sindex *x, oomkit__smem *m, uint64_t budget_bytes,
+                      uint64_t *next_slot);
 /* Clear, step 1: unpublishes every list and chains them into *chain. */
 void oomkit__ix_unpublish_all(oomkit__sindex *x, oomkit__plist **chain);
 /* Clear, step 2 (after a grace period): frees a chain. */

@@ -979,6 +979,16 @@ int oomkit_store_compact(oomkit_store *s)
         flush(s);
         r = 0;
     }
+    for (uint32_t i = 0; r == 0 && i < s->nix; i++) {
+        uint64_t next_slot = 0;
+        while (r == 0) {
+            r = oomkit__ix_shrink(&s->ix[i], &s->m, s->budget_bytes, &next_slot);
+            if (r != 1)
+                break;
+            flush(s);
+            r = 0;
+        }
+    }
     /* Each round frees the pages it emptied before the next one starts, so
      * a store near its budget still shrinks. */
     for (int round = 0; r == 0 && round < 16; round++) {

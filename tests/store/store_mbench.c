@@ -238,6 +238,10 @@ int main(int argc, char **argv)
         printf("after moves: %.2f bytes/indexed object, move ns/op %.1f\n",
                (double)st.bytes_indexes / (double)st.indexed_objects,
                (double)(t1 - t0) / (double)((n + 9) / 10));
+        oomkit_store_compact(s);
+        oomkit_store_stats_get(s, &st);
+        printf("after compact: %.2f bytes/indexed object\n",
+               (double)st.bytes_indexes / (double)st.indexed_objects);
     }
     oomkit_store_close(s);
     printf("after close heap delta %lld\n", (long long)heap_bytes() - (long long)before);
