@@ -1,7 +1,8 @@
 /* Batched reads (oomkit_store_get_many, store.h "batched reads"). A single
  * get pays two dependent cache misses, the object-table slot and the block;
  * a batch pays them for many lookups at once by splitting the work into
- * stages over a group of lookups: hash everything and prefetch every slot,
+ * stages over a group of lookups: prefetch the caller's strings, hash
+ * everything and prefetch every slot,
  * then read the slots and prefetch every block, then resolve. The misses of
  * one stage are in flight together, so a group of 16 costs little more than
  * the misses of one lookup plus the arithmetic of sixteen. */
@@ -23,6 +24,13 @@ static void resolve_group(const oomkit_store *s, oomkit_store_lookup *q, size_t 
     pending p[GROUP];
     oomkit__rd_lock();
     const oomkit__objtab_arr *a = LOAD_ACQ(&((oomkit_store *)s)->ot.arr);
+    /* Stage 0: the caller's strings are often cold too (decoded input, a
+     * work queue): start their misses before hashing them. */
+    for (size_t i = 0; i < n; i++) {
+        __builtin_prefetch(q[i].name.ptr);
+        __builtin_prefetch(q[i].ns.ptr);
+        __builtin_prefetch(q[i].key.ptr);
+    }
     /* Stage 1: atoms (small, cache-resident tables) and the name hash; start
      * the slot misses. */
     for (size_t i = 0; i < n; i++) {
