@@ -1,8 +1,10 @@
 /* libFuzzer target for the store: the input is a little program of
  * operations (put, get, del, del_object, handle put/get/del, clear, compact,
- * iterate) over raw byte strings, sometimes under a small memory budget.
- * Every result is cross-checked against the reference model of
- * tests/store/store_model.h, and the full content is compared at the end. */
+ * iterate, get_many) over raw byte strings, sometimes under a small memory
+ * budget, sometimes with a secondary index on the empty key (declared
+ * before or in the middle of the program). Every result is cross-checked
+ * against the reference model of tests/store/store_model.h, the index
+ * against the model's fields, and the full content is compared at the end. */
 #include "oomkit/store.h"
 #define MODEL_BUCKETS 64u
 #define MODEL_MAX_LISTED 512u
@@ -39,6 +41,51 @@ static oomkit_str raw(rd *r)
     return s;
 }
 
+typedef struct ix_check {
+    const oomkit_store *s;
+    model *m;
+    int64_t value;
+    uint64_t visited;
+} ix_check;
+
+static int ix_obj(void *ctx, oomkit_str ns, oomkit_str name, oomkit_store_obj obj)
+{
+    (void)obj;
+    ix_check *c = ctx;
+    int64_t want;
+    oomkit_str empty = { "", 0 };
+    if (m_get(c->m, ns, name, empty, &want) != 0 || want != c->value)
+        abort();
+    c->visited++;
+    return 0;
+}
+
+static int ix_value(void *ctx, int64_t value, uint64_t objects)
+{
+    ix_check *c = ctx;
+    uint64_t before = c->visited;
+    c->value = value;
+    if (oomkit_store_index_each(c->s, 0, value, ix_obj, c) != 0 || c->visited - before != objects)
+        abort();
+    return 0;
+}
+
+/* The index on the empty key holds exactly the model's objects that have
+ * an empty-key field, each under its value. */
+static void check_index(const oomkit_store *s, model *m)
+{
+    ix_check c = { s, m, 0, 0 };
+    if (oomkit_store_index_values(s, 0, ix_value, &c) != 0)
+        abort();
+    uint64_t want = 0;
+    oomkit_str empty = { "", 0 };
+    for (size_t b = 0; b < MODEL_BUCKETS; b++)
+        for (mobj *o = m->b[b]; o != NULL; o = o->next)
+            want += m_field(o, empty) >= 0;
+    if (c.visited != want)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,6 +103,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     memset(&m, 0, sizeof(m));
+    int indexed = 0;
+    uint32_t ix;
+    oomkit_str empty = { "", 0 };
+    if (cfg & 4) {
+        rc = oomkit_store_index_add(s, empty, &ix);
+        if (rc == 0)
+            indexed = 1;
+        else if (rc != -E2BIG || o.budget_bytes == 0)
+            abort();
+    }
     while (r.n > 0) {
         uint8_t op = byte(&r) % 10;
         uint8_t ni = byte(&r) % 4;
@@ -76,6 +133,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             rc = oomkit_store_get(s, ns, name, key, &got);
             if (rc != m_get(&m, ns, name, key, &want) || (rc == 0 && got != want))
                 abort();
+            {
+                oomkit_store_lookup q = { ns, name, key, 0, 1 };
+                size_t found = 9;
+                if (oomkit_store_get_many(s, &q, 1, &found) != 0 || q.rc != rc ||
+                    found != (rc == 0) || (rc == 0 && q.value != want))
+                    abort();
+            }
             break;
         case 4: {
             mobj *ob = m_obj(&m, ns, name, 0);
@@ -117,6 +181,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 7:
             if (oomkit_store_compact(s) != 0)
                 abort();
+            if (!indexed && v > 100) {
+                rc = oomkit_store_index_add(s, empty, &ix);
+                if (rc == 0)
+                    indexed = 1;
+                else if (rc != -E2BIG || o.budget_bytes == 0)
+                    abort();
+            }
             break;
         case 8:
             if (byte(&r) < 32) {
@@ -127,6 +198,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         default:
             if (model_compare(s, &m) != NULL)
                 abort();
+            if (indexed)
+                check_index(s, &m);
             break;
         }
         if (o.budget_bytes) {
@@ -138,6 +211,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (model_compare(s, &m) != NULL)
         abort();
+    if (indexed)
+        check_index(s, &m);
     oomkit_store_close(s);
     m_clear(&m);
     return 0;
