@@ -21,6 +21,26 @@
  * - The iteration callbacks run inside a read section: they may call any
  *   reader, but a writer called from a callback returns -EDEADLK.
  *
+ * Iteration contract (each_namespace, each_object, each_field,
+ * index_each, index_values), beside any number of writers:
+ * - each object is visited at most once per call;
+ * - each object is seen wholly before or wholly after any single write to
+ *   it (its fields come from one published block);
+ * - every object that existed, unchanged in what is iterated, throughout
+ *   the call is visited;
+ * - no visited memory is ever freed during the call.
+ * Grace periods and the bound on deferred frees: memory a writer removes
+ * waits in a ledger until no reader can see it. The ledger is emptied
+ * (the writer waits for readers to leave their read sections, once) as soon
+ * as it holds more than max(64 KiB, stats.bytes_total / 32) bytes or 1024
+ * entries, so stats.bytes_retired never exceeds that bound plus what one
+ * write retires (a block, a posting list or one table being replaced). A
+ * slow reader therefore never makes memory grow: it delays the writer
+ * instead, by at most the length of the read sections in progress (one
+ * iteration call is one read section; a reader that calls get in a loop
+ * holds a section per call). tests/store/test_store_index_concurrent.c
+ * checks the bound under a slow reader and a churning writer.
+ *
  * Errors: 0 on success or a negative errno code (oomkit_strerror names it).
  * -EINVAL bad arguments, -ENOENT not found (a missing namespace or object is
  * simply not found: there is nothing to create first), -ENOMEM allocation

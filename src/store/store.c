@@ -15,6 +15,8 @@
  *   handle directory [gen|ptr] ---------------------+
  *   (handles.c, id -> block; handle = id | gen << 32)
  *   namespace lists: ns_id -> [obj ids] (nslist.c), for each_object
+ *   secondary indexes: per indexed key, value -> [obj ids] (sindex.c), kept
+ *   exact by every write below inside the same prepare-then-commit step
  *
  * A hit lookup hashes the namespace and the key (both atom tables are small
  * and cache-resident), hashes the name, then touches one object-table slot
