@@ -51,11 +51,44 @@ static int outcome(int got, int want)
     return 1;
 }
 
+/* The workload keeps a secondary index on key 3 (values 0..3). */
+#define IX_KEY 3
+static uint32_t ix_id;
+static oomkit_str ix_key;
+
+typedef struct ix_ctx {
+    model *m;
+    int64_t value;
+    uint64_t visited;
+} ix_ctx;
+
+static int ix_obj(void *ctx, oomkit_str ns, oomkit_str name, oomkit_store_obj obj)
+{
+    (void)obj;
+    ix_ctx *c = ctx;
+    int64_t want;
+    assert_int_equal(m_get(c->m, ns, name, ix_key, &want), 0);
+    assert_true(want == c->value);
+    c->visited++;
+    return 0;
+}
+
 static void check(const oomkit_store *s, model *m, long n)
 {
     const char *why = model_compare(s, m);
     if (why != NULL)
         fail_msg("fail_at %ld: %s", n, why);
+    /* The index holds exactly the model's objects with the key. */
+    ix_ctx c = { m, 0, 0 };
+    for (c.value = 0; c.value < 4; c.value++)
+        assert_int_equal(oomkit_store_index_each(s, ix_id, c.value, ix_obj, &c), 0);
+    uint64_t want = 0;
+    for (size_t b = 0; b < MODEL_BUCKETS; b++)
+        for (mobj *o = m->b[b]; o != NULL; o = o->next)
+            want += m_field(o, ix_key) >= 0;
+    if (c.visited != want)
+        fail_msg("fail_at %ld: index holds %llu objects, model %llu", n,
+                 (unsigned long long)c.visited, (unsigned long long)want);
 }
 
 /* One run of the workload; returns 1 if the failing allocation happened. */
@@ -77,6 +110,9 @@ static int run_workload(long n)
         fail_at = 0;
         assert_int_equal(oomkit_store_open(NULL, &s), 0);
     }
+    ix_key = gen_key(&g, IX_KEY);
+    while ((r = oomkit_store_index_add(s, ix_key, &ix_id)) != 0)
+        outcome(r, 0);
     rng rg = { 77 };
     /* Every allocation of the run is failed once, so the run's length
      * multiplies: shorter under ASan. */
@@ -87,6 +123,8 @@ static int run_workload(long n)
         oomkit_str name = gen_name(&g, rng_below(&rg, i < nops * 2 / 3 ? 60 : 12));
         oomkit_str key = gen_key(&g, rng_below(&rg, 12));
         int64_t v = (int64_t)rng_next(&rg), got, want;
+        if (key.ptr == ix_key.ptr)
+            v = (int64_t)((uint64_t)v % 4);
         if (op < 60) {
             if (outcome(oomkit_store_put(s, ns, name, key, v), 0))
                 m_put(&m, ns, name, key, v);
