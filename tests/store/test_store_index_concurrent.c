@@ -1,8 +1,8 @@
 /* Concurrency tests of the store's secondary indexes and of the iteration
  * contract (store.h, "iteration contract"):
  * - readers iterate every value of an index while a writer moves objects
- *   between values, deletes and re-creates them and deletes the indexed
- *   field: no object is visited twice in one iteration, every visited
+ *   between values, deletes and re-creates them, deletes the indexed
+ *   field and compacts: no object is visited twice in one iteration, every visited
  *   object's name is one the test wrote, and the pinned objects (value 0
  *   throughout) are always all visited;
  * - a slow reader (long read sections) under a writer that churns objects:
@@ -159,6 +159,10 @@ static void test_readers_while_objects_move(void **state)
         for (int i = 0; i < 64; i++)
             churn_one(&x);
         writes += 64;
+        /* Compact now and then: it replaces posting lists and the value
+         * table under the readers' feet. */
+        if (writes % 4096 == 0 && oomkit_store_compact(S) != 0)
+            atomic_fetch_add(&failures, 1);
     }
     atomic_store(&stop, 1);
     for (int i = 0; i < 2; i++)
