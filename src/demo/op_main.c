@@ -19,6 +19,7 @@
 #include "demo/op_variants.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,8 +132,11 @@ int main(int argc, char **argv)
         printf("reconcile=%llu pods=%zu t_ms=%.1f dur_ms=%.1f allocs=%lld index=%llu\n", r,
                cluster.n_pods, end - t0, end - start, res.allocs, res.index_entries);
         fflush(stdout);
-        if (period_ms > 0) {
-            struct timespec ts = { (time_t)(period_ms / 1000), (long)(period_ms % 1000) * 1000000L };
+        /* A reconcile starts every period_ms at most, as an operator's
+         * resync period; one that ran longer starts the next at once. */
+        double left_ms = (double)period_ms - (end - start);
+        if (left_ms > 0) {
+            struct timespec ts = { (time_t)(left_ms / 1000), (long)(fmod(left_ms, 1000.0) * 1e6) };
             nanosleep(&ts, NULL);
         }
     }
