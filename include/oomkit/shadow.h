@@ -17,7 +17,8 @@
  * Errors: 0 or a negative errno. Thread safety: every call takes the
  * shadow's mutex, so any thread may call; the legacy functions are called
  * under it (they need no locking of their own) and the report callback
- * too (it must not call back into the shadow). */
+ * too (it must not call back into the shadow; during a reconciliation it
+ * also runs inside a store read section, so it must not write the store). */
 #ifndef OOMKIT_SHADOW_H
 #define OOMKIT_SHADOW_H
 

@@ -257,7 +257,9 @@ int oomkit_store_index_each(const oomkit_store *s, uint32_t index_id, int64_t va
                             oomkit_store_index_fn fn, void *ctx);
 
 /* Visits every distinct value of the index that has objects, with their
- * count, in no particular order. Allocates nothing.
+ * count, in no particular order. Allocates nothing. A value that loses its
+ * last object and gains one again during the call may be reported twice
+ * or not at all; the counts are each read once, as the call passes.
  * Thread safety: reader. */
 int oomkit_store_index_values(const oomkit_store *s, uint32_t index_id,
                               oomkit_store_index_value_fn fn, void *ctx);
