@@ -733,7 +733,6 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
             drain(&vs[i]);
         }
     for (int i = 0; i < 2; i++) {
-        char partial[PATH_MAX + 64];
         for (int k = 0; k < 40; k++) {
             DIR *d = opendir(vs[i].capture_dir);
             int busy = 0;
@@ -744,7 +743,6 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
                 closedir(d);
             if (!busy)
                 break;
-            (void)partial;
             struct timespec ts = { 0, 100 * 1000000L };
             nanosleep(&ts, NULL);
         }
