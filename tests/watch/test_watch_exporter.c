@@ -16,6 +16,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 static struct oomkit__exporter *exp_;
@@ -82,6 +83,7 @@ static void test_fetch_and_404(void **state)
 }
 
 static atomic_int publishing;
+static atomic_int published; /* bodies the publisher has swapped in */
 
 static void *publisher(void *arg)
 {
@@ -90,6 +92,7 @@ static void *publisher(void *arg)
     for (int i = 0; atomic_load(&publishing); i++) {
         render(&m, 1000.0 + (i % 7));
         oomkit__exporter_publish(exp_, m.text, m.len);
+        atomic_fetch_add(&published, 1);
     }
     oomkit__metrics_free(&m);
     return NULL;
@@ -102,6 +105,10 @@ static void test_publish_while_scraping(void **state)
     atomic_store(&publishing, 1);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, publisher, NULL), 0);
+    /* Scrape only once the publisher's bodies have replaced the one set up
+     * earlier, whose value is not in the 1000..1006 the checks expect. */
+    while (atomic_load(&published) == 0)
+        sched_yield();
     int whole = 0;
     for (int i = 0; i < 40; i++) {
         char *body = NULL;
