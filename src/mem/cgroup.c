@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -163,77 +164,74 @@ static int read_u64_file(oomkit_mem_ctx *ctx, const char *dir, const char *name,
     return rc;
 }
 
+static void parse_stat_v1(const char *s, size_t len, oomkit_mem_cgroup_stats *out)
+{
+    oomkit__parse_cgroup_stat(s, len, 1, out);
+}
+static void parse_stat_v2(const char *s, size_t len, oomkit_mem_cgroup_stats *out)
+{
+    oomkit__parse_cgroup_stat(s, len, 2, out);
+}
+static void parse_pressure(const char *s, size_t len, oomkit_mem_cgroup_stats *out)
+{
+    out->psi_present = oomkit__parse_psi(s, len, &out->psi) == 0;
+}
+
+/* The files of one cgroup version: the usage file, which must be there;
+ * single-value files (limit = 1 when "max" may stand for no limit); and
+ * key/value files with their parsers. All but usage are optional. */
+struct cgroup_layout {
+    const char *usage;
+    struct {
+        const char *name;
+        int limit;
+        size_t field; /* offsetof a uint64_t in oomkit_mem_cgroup_stats */
+    } values[4];
+    struct {
+        const char *name;
+        void (*parse)(const char *s, size_t len, oomkit_mem_cgroup_stats *out);
+    } tables[3];
+};
+
+#define STAT_FIELD(f) offsetof(oomkit_mem_cgroup_stats, f)
+static const struct cgroup_layout layouts[2] = {
+    { "memory.usage_in_bytes",
+      { { "memory.limit_in_bytes", 1, STAT_FIELD(limit_bytes) },
+        { "memory.max_usage_in_bytes", 0, STAT_FIELD(max_usage_bytes) },
+        { "memory.failcnt", 0, STAT_FIELD(failcnt) } },
+      { { "memory.stat", parse_stat_v1 }, { "memory.oom_control", oomkit__parse_oom_control } } },
+    { "memory.current",
+      { { "memory.max", 1, STAT_FIELD(limit_bytes) },
+        { "memory.high", 1, STAT_FIELD(high_bytes) },
+        { "memory.peak", 0, STAT_FIELD(max_usage_bytes) },
+        { "memory.swap.current", 0, STAT_FIELD(swap_bytes) } },
+      { { "memory.stat", parse_stat_v2 },
+        { "memory.events", oomkit__parse_cgroup_events },
+        { "memory.pressure", parse_pressure } } },
+};
+
 int oomkit_mem_cgroup_read(oomkit_mem_ctx *ctx, const oomkit_mem_cgroup_ref *ref,
                            oomkit_mem_cgroup_stats *out)
 {
     if (!ctx || !ref || !out || (ref->version != 1 && ref->version != 2))
         return -EINVAL;
     const char *dir = ref->dir;
+    const struct cgroup_layout *l = &layouts[ref->version - 1];
     oomkit__cgroup_stats_clear(out, ref->version);
-    size_t len;
-    int rc;
-    if (ref->version == 1) {
-        rc = read_u64_file(ctx, dir, "memory.usage_in_bytes", 0, &out->usage_bytes);
+    int rc = read_u64_file(ctx, dir, l->usage, 0, &out->usage_bytes);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < sizeof l->values / sizeof l->values[0] && l->values[i].name; i++) {
+        uint64_t *dst = (uint64_t *)((char *)out + l->values[i].field);
+        rc = optional_err(read_u64_file(ctx, dir, l->values[i].name, l->values[i].limit, dst));
         if (rc < 0)
             return rc;
-        struct {
-            const char *name;
-            int limit;
-            uint64_t *dst;
-        } files[] = {
-            { "memory.limit_in_bytes", 1, &out->limit_bytes },
-            { "memory.max_usage_in_bytes", 0, &out->max_usage_bytes },
-            { "memory.failcnt", 0, &out->failcnt },
-        };
-        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-            rc = optional_err(read_u64_file(ctx, dir, files[i].name, files[i].limit,
-                                            files[i].dst));
-            if (rc < 0)
-                return rc;
-        }
-        rc = read_cg(ctx, dir, "memory.stat", &len);
+    }
+    for (size_t i = 0; i < sizeof l->tables / sizeof l->tables[0] && l->tables[i].name; i++) {
+        size_t len;
+        rc = read_cg(ctx, dir, l->tables[i].name, &len);
         if (rc == 0)
-            oomkit__parse_cgroup_stat(ctx->buf, len, 1, out);
-        else if ((rc = optional_err(rc)) < 0)
-            return rc;
-        rc = read_cg(ctx, dir, "memory.oom_control", &len);
-        if (rc == 0)
-            oomkit__parse_oom_control(ctx->buf, len, out);
-        else if ((rc = optional_err(rc)) < 0)
-            return rc;
-    } else {
-        rc = read_u64_file(ctx, dir, "memory.current", 0, &out->usage_bytes);
-        if (rc < 0)
-            return rc;
-        struct {
-            const char *name;
-            int limit;
-            uint64_t *dst;
-        } files[] = {
-            { "memory.max", 1, &out->limit_bytes },
-            { "memory.high", 1, &out->high_bytes },
-            { "memory.peak", 0, &out->max_usage_bytes },
-            { "memory.swap.current", 0, &out->swap_bytes },
-        };
-        for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-            rc = optional_err(read_u64_file(ctx, dir, files[i].name, files[i].limit,
-                                            files[i].dst));
-            if (rc < 0)
-                return rc;
-        }
-        rc = read_cg(ctx, dir, "memory.stat", &len);
-        if (rc == 0)
-            oomkit__parse_cgroup_stat(ctx->buf, len, 2, out);
-        else if ((rc = optional_err(rc)) < 0)
-            return rc;
-        rc = read_cg(ctx, dir, "memory.events", &len);
-        if (rc == 0)
-            oomkit__parse_cgroup_events(ctx->buf, len, out);
-        else if ((rc = optional_err(rc)) < 0)
-            return rc;
-        rc = read_cg(ctx, dir, "memory.pressure", &len);
-        if (rc == 0)
-            out->psi_present = oomkit__parse_psi(ctx->buf, len, &out->psi) == 0;
+            l->tables[i].parse(ctx->buf, len, out);
         else if ((rc = optional_err(rc)) < 0)
             return rc;
     }
