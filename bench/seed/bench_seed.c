@@ -149,7 +149,8 @@ static int bench_seed(int argc, char **argv)
     static const struct option longopts[] = {
         { "quick", no_argument, NULL, 'q' },   { "json", no_argument, NULL, 'j' },
         { "markdown", no_argument, NULL, 'm' }, { "only", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },    { NULL, 0, NULL, 0 },
+        { "help", no_argument, NULL, 'h' },    { "chase-sim", required_argument, NULL, 's' },
+        { NULL, 0, NULL, 0 },
     };
     int c;
     optind = 1;
@@ -165,6 +166,9 @@ static int bench_seed(int argc, char **argv)
                 return OOMKIT_EXIT_USAGE;
             }
             break;
+        case 's':
+            /* Internal: table 1 re-runs this program under cachegrind. */
+            return seed_chase_sim(atoi(optarg));
         case 'h': usage(stdout); return OOMKIT_EXIT_OK;
         default: usage(stderr); return OOMKIT_EXIT_USAGE;
         }

@@ -47,8 +47,10 @@ skipped=$(grep -c '^\*\*Verdict:\*\* \(could not\|the store failed\)' "$tmp" || 
   echo "  times are indicative; allocation counts and bytes are exact."
   echo "- The postmortem's own figures are not reproduced beside these (they are"
   echo "  not in this repository); the verdicts compare directions, as issue 8 asks."
-  echo "- Not done yet: SVG charts of the tables, and cachegrind's simulated D1"
-  echo "  misses for table 1 where the CPU counters cannot be read."
+  echo "- Table 1's L1d misses come from the CPU's counters when perf_event_open"
+  echo "  works, else (full run only) from cachegrind's simulated D1 misses; the"
+  echo "  table says which."
+  echo "- Not done yet: the SVG charts issue 8 asks for beside the tables."
   echo "- Tables run in the order 2, 7, 3, 5, 6, 4, 1 (the priority they were"
   echo "  built in); each keeps the postmortem's number."
   echo

@@ -72,4 +72,8 @@ void seed_table_mph(const struct seed_opts *o, struct seed_table *t);
 void seed_table_concurrent(const struct seed_opts *o, struct seed_table *t);
 void seed_table_chase(const struct seed_opts *o, struct seed_table *t);
 
+/* The chase of table 1 alone at one depth, small enough for cachegrind:
+ * what `oomkit bench seed --chase-sim DEPTH` runs. Returns an exit code. */
+int seed_chase_sim(int depth);
+
 #endif
