@@ -16,19 +16,12 @@
 
 #include "cli/cli.h"
 
-struct oomkit_bench {
-    const char *name;
-    const char *summary;
-    int (*run)(int argc, char **argv);
-    struct oomkit_bench *next;
-};
-
 /* Adds b (static storage, never freed) to the list; called from the
  * constructors that OOMKIT_BENCH emits. Thread safety: start-up only. */
-void oomkit__bench_register(struct oomkit_bench *b);
+void oomkit__bench_register(struct oomkit_cli_command *b);
 
 #define OOMKIT_BENCH(bname, bsummary, fn)                                      \
-    static struct oomkit_bench bench_entry_##bname = { #bname, bsummary, fn, 0 }; \
+    static struct oomkit_cli_command bench_entry_##bname = { #bname, bsummary, fn, 0 }; \
     __attribute__((constructor)) static void bench_register_##bname(void)      \
     {                                                                          \
         oomkit__bench_register(&bench_entry_##bname);                          \

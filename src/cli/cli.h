@@ -12,18 +12,13 @@
 #ifndef OOMKIT_CLI_H
 #define OOMKIT_CLI_H
 
+#include "cli/dispatch.h"
+
 enum {
     OOMKIT_EXIT_OK = 0,
     OOMKIT_EXIT_FINDINGS = 1, /* the command ran and found what it reports */
     OOMKIT_EXIT_USAGE = 2,    /* bad command line or unreadable input */
     OOMKIT_EXIT_FAIL = 3,     /* the command could not do its job */
-};
-
-struct oomkit_cli_command {
-    const char *name;
-    const char *summary;
-    int (*run)(int argc, char **argv);
-    struct oomkit_cli_command *next;
 };
 
 void oomkit__cli_register(struct oomkit_cli_command *cmd);
