@@ -51,6 +51,9 @@ skipped=$(grep -c '^\*\*Verdict:\*\* \(could not\|the store failed\)' "$tmp" || 
   echo "  works, else (full run only) from cachegrind's simulated D1 misses; the"
   echo "  table says which."
   echo "- Not done yet: the SVG charts issue 8 asks for beside the tables."
+  echo "- For scale: the research notes on the store estimate 80-100 bytes per"
+  echo "  leaf entry for the postmortem's nested Go maps (derived, not measured);"
+  echo "  table 3's nested GLib row is the measured C counterpart."
   echo "- Tables run in the order 2, 7, 3, 5, 6, 4, 1 (the priority they were"
   echo "  built in); each keeps the postmortem's number."
   echo
