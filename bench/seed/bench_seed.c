@@ -3,7 +3,8 @@
  * command. The tables run in the order the issue gives them priority
  * (2, 7, 3, 5, 6, 4, 1); each one is a seed_table (seed.h) that carries its
  * figures and a verdict computed from them, printed here as markdown (the
- * default) or JSON (json-c). Times use the process's CPU clock, because the
+ * default) or JSON (json-c), with a bar chart per table in SVG on request.
+ * Times use the process's CPU clock, because the
  * machines this runs on are often shared; the header reports how much wall
  * time the run spent waiting for a CPU. */
 #include "bench/seed/seed.h"
@@ -33,7 +34,7 @@ static const int table_numbers[N_TABLES] = { 2, 7, 3, 5, 6, 4, 1 };
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: oomkit bench seed [--quick] [--json] [--markdown] [--only N]\n\n"
+            "usage: oomkit bench seed [--quick] [--json] [--markdown] [--only N] [--svg DIR]\n\n"
             "Measures each table of the incident postmortem on this machine:\n"
             "  2 reconcile loop, 7 table-assign calls per nesting depth, 3 pseudo-sparse\n"
             "  tables, 5 key construction, 6 static MPH map vs hash table, 4 concurrent\n"
@@ -42,7 +43,9 @@ static void usage(FILE *out)
             "  --quick     smaller sizes (a few seconds in all)\n"
             "  --json      JSON on stdout\n"
             "  --markdown  markdown on stdout (the default)\n"
-            "  --only N    run table N only (1..7)\n");
+            "  --only N    run table N only (1..7)\n"
+            "  --svg DIR   also write a bar chart per table, DIR/<table>.svg (DIR must\n"
+            "              exist; the markdown links DIR's last component)\n");
 }
 
 static void machine_line(char *buf, size_t len)
@@ -68,8 +71,75 @@ static void machine_line(char *buf, size_t len)
              u.release);
 }
 
+/* The column each table's chart shows: its headline cost. */
+static int chart_col(const struct seed_table *t)
+{
+    static const struct {
+        const char *key;
+        int col;
+    } cols[] = { { "reconcile", 0 }, { "depth", 1 }, { "sparse", 2 }, { "keys", 0 },
+                 { "mph", 0 },       { "concurrent", 1 }, { "chase", 1 } };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        if (strcmp(cols[i].key, t->key) == 0)
+            return cols[i].col;
+    return 0;
+}
+
+static void xml_text(FILE *f, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+/* Writes DIR/<key>.svg: one horizontal bar per row of the table's chart
+ * column, scaled to the largest. Hand-written SVG: a few rectangles and
+ * labels do not call for a plotting library. Returns 0 or -1. */
+static int write_svg(const struct seed_table *t, const char *dir)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.svg", dir, t->key);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return -1;
+    int col = chart_col(t), w = 760, bar_x = 330, bar_w = 330, row_h = 26;
+    int h = 40 + row_h * t->nrows + 10;
+    double max = 0;
+    for (int r = 0; r < t->nrows; r++)
+        if (t->rows[r].v[col] > max)
+            max = t->rows[r].v[col];
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "font-family=\"sans-serif\" font-size=\"12\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+            "<text x=\"10\" y=\"20\" font-weight=\"bold\">%d. ",
+            w, h, t->number);
+    xml_text(f, t->title);
+    fprintf(f, " (%s)</text>\n", t->cols[col]);
+    for (int r = 0; r < t->nrows; r++) {
+        double v = t->rows[r].v[col];
+        int y = 40 + r * row_h, len = max > 0 && v > 0 ? (int)(bar_w * v / max) : 0;
+        fprintf(f, "<text x=\"10\" y=\"%d\">", y + 15);
+        xml_text(f, t->rows[r].label);
+        fprintf(f,
+                "</text>\n<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+                "fill=\"%s\"/>\n<text x=\"%d\" y=\"%d\">%.4g</text>\n",
+                bar_x, y, len, row_h - 6, strstr(t->rows[r].label, "oomkit") ? "#2a7" : "#c64",
+                bar_x + len + 6, y + 15, v);
+    }
+    fputs("</svg>\n", f);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
 static void print_markdown(const struct seed_table *t, size_t n, const char *machine,
-                           double wait_pct, int quick)
+                           double wait_pct, int quick, const char *svg_dir)
 {
     printf("# oomkit bench seed%s\n\n", quick ? " --quick" : "");
     printf("Machine: %s. Probe: %s. Times are process CPU time; the run waited for a CPU "
@@ -100,6 +170,12 @@ static void print_markdown(const struct seed_table *t, size_t n, const char *mac
                 printf("\n");
             }
             printf("\n");
+            if (svg_dir != NULL) {
+                /* The document sits beside the chart folder. */
+                const char *base = strrchr(svg_dir, '/');
+                printf("![%s](%s/%s.svg)\n\n", t[i].title, base != NULL ? base + 1 : svg_dir,
+                       t[i].key);
+            }
         }
         printf("**Verdict:** %s\n\n", t[i].verdict);
     }
@@ -146,10 +222,12 @@ static int bench_seed(int argc, char **argv)
 {
     struct seed_opts o = { 0 };
     int json = 0, only = 0;
+    const char *svg_dir = NULL;
     static const struct option longopts[] = {
         { "quick", no_argument, NULL, 'q' },   { "json", no_argument, NULL, 'j' },
         { "markdown", no_argument, NULL, 'm' }, { "only", required_argument, NULL, 'o' },
         { "help", no_argument, NULL, 'h' },    { "chase-sim", required_argument, NULL, 's' },
+        { "svg", required_argument, NULL, 'g' },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -169,6 +247,7 @@ static int bench_seed(int argc, char **argv)
         case 's':
             /* Internal: table 1 re-runs this program under cachegrind. */
             return seed_chase_sim(atoi(optarg));
+        case 'g': svg_dir = optarg; break;
         case 'h': usage(stdout); return OOMKIT_EXIT_OK;
         default: usage(stderr); return OOMKIT_EXIT_USAGE;
         }
@@ -196,10 +275,17 @@ static int bench_seed(int argc, char **argv)
     double wait_pct = wall > cpu ? 100.0 * (wall - cpu) / wall : 0.0;
     char machine[256];
     machine_line(machine, sizeof machine);
+    for (size_t i = 0; svg_dir != NULL && i < n; i++) {
+        if (tables[i].ran && write_svg(&tables[i], svg_dir) != 0) {
+            fprintf(stderr, "oomkit bench seed: cannot write %s/%s.svg\n", svg_dir,
+                    tables[i].key);
+            return OOMKIT_EXIT_FAIL;
+        }
+    }
     if (json)
         print_json(tables, n, machine, wait_pct, o.quick);
     else
-        print_markdown(tables, n, machine, wait_pct, o.quick);
+        print_markdown(tables, n, machine, wait_pct, o.quick, svg_dir);
     return OOMKIT_EXIT_OK;
 }
 

@@ -2,7 +2,8 @@
 # bench/seed/run.sh: the seed benchmark of `make bench`. Runs
 # `oomkit bench seed --markdown` (every table of the incident postmortem,
 # measured on this machine) and writes docs/seed-tables.md with the date,
-# the command and the machine's load above the tables.
+# the command and the machine's load above the tables, and a bar chart per
+# table in docs/seed-charts/.
 #
 # Environment:
 #   OOMKIT_BIN              the oomkit binary (default: <repo>/build/oomkit)
@@ -15,14 +16,19 @@ repo=$(cd "$here/../.." && pwd)
 build=${OOMKIT_BUILD_DIR:-$repo/build}
 bin=${OOMKIT_BIN:-$build/oomkit}
 doc=${OOMKIT_BENCH_SEED_DOC:-$repo/docs/seed-tables.md}
-args=(bench seed --markdown)
-[ "${OOMKIT_BENCH_SEED_QUICK:-0}" = 1 ] && args+=(--quick)
+charts=$(dirname "$doc")/seed-charts
+args=(bench seed --markdown --svg "$charts")
+shown="bench seed --markdown --svg seed-charts"
+if [ "${OOMKIT_BENCH_SEED_QUICK:-0}" = 1 ]; then
+  args+=(--quick)
+  shown="$shown --quick"
+fi
 
 if [ ! -x "$bin" ]; then
   echo "bench/seed/run.sh: $bin is not built (run: make build)" >&2
   exit 2
 fi
-mkdir -p "$(dirname "$doc")"
+mkdir -p "$(dirname "$doc")" "$charts"
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
@@ -33,7 +39,8 @@ skipped=$(grep -c '^\*\*Verdict:\*\* \(could not\|the store failed\)' "$tmp" || 
   echo "# The postmortem's tables, measured here"
   echo
   echo "Written by \`bench/seed/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'); command:"
-  echo "\`oomkit ${args[*]}\`. Load average when the run started: $load."
+  echo "\`oomkit $shown\`. Load average when the run"
+  echo "started: $load."
   echo
   echo "Each section says what was measured, gives the figures, and ends with a"
   echo "verdict that the program derives from them: the postmortem's claim holds,"
@@ -50,7 +57,7 @@ skipped=$(grep -c '^\*\*Verdict:\*\* \(could not\|the store failed\)' "$tmp" || 
   echo "- Table 1's L1d misses come from the CPU's counters when perf_event_open"
   echo "  works, else (full run only) from cachegrind's simulated D1 misses; the"
   echo "  table says which."
-  echo "- Not done yet: the SVG charts issue 8 asks for beside the tables."
+  echo "- Each table has a bar chart of its headline column in seed-charts/."
   echo "- For scale: the research notes on the store estimate 80-100 bytes per"
   echo "  leaf entry for the postmortem's nested Go maps (derived, not measured);"
   echo "  table 3's nested GLib row is the measured C counterpart."

@@ -4,7 +4,8 @@
  * bytes of tables presized for 128 keys holding 6) come out that way. The
  * only timing comparison is pointer chasing through 8 dependent misses
  * against 2, a factor of several on any machine; no other time is
- * compared. A bad option exits with code 2. */
+ * compared. --svg writes a chart with one bar per row, and a bad option
+ * exits with code 2. */
 #include "bench_test_util.h"
 
 #include <json-c/json.h>
@@ -132,6 +133,34 @@ static void test_directions_by_construction(void **state)
     assert_true(fig("chase", 2, "ns_per_access") > fig("chase", 0, "ns_per_access"));
 }
 
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void test_svg_chart(void **state)
+{
+    (void)state;
+    char cmd[2048], path[1024], *out = NULL;
+    snprintf(cmd, sizeof cmd, "'%s' bench seed --quick --only 3 --svg '%s'", bt_oomkit(),
+             bt_tmpdir());
+    assert_int_equal(bt_run(cmd, &out, NULL), 0);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "/sparse.svg)"));
+    free(out);
+    snprintf(path, sizeof path, "%s/sparse.svg", bt_tmpdir());
+    char *svg = bt_read_file(path, NULL);
+    assert_non_null(svg);
+    assert_non_null(strstr(svg, "<svg"));
+    assert_non_null(strstr(svg, "</svg>"));
+    /* A white background and one bar per variant. */
+    assert_int_equal(count(svg, "<rect"), 4);
+    free(svg);
+}
+
 static void test_bad_option(void **state)
 {
     (void)state;
@@ -149,6 +178,7 @@ int main(void)
         cmocka_unit_test(test_every_table_ran),
         cmocka_unit_test(test_costs_positive),
         cmocka_unit_test(test_directions_by_construction),
+        cmocka_unit_test(test_svg_chart),
         cmocka_unit_test(test_bad_option),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
