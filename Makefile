@@ -49,13 +49,13 @@ test-tsan:
 
 # libFuzzer targets, briefly, from their seed corpora (clang).
 test-fuzz:
-	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOOMKIT_FUZZ=ON -DOOMKIT_FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),10) $(CMAKE_FLAGS) >/dev/null
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOOMKIT_FUZZ=ON -DOOMKIT_FUZZ_SECONDS=$(or $(TEST_FUZZ_SECONDS),10) -DOOMKIT_FUZZ_SEED=$(or $(TEST_FUZZ_SEED),1) $(CMAKE_FLAGS) >/dev/null
 	cmake --build build-fuzz -j$(JOBS) --target fuzz_targets
 	cd build-fuzz && $(CTEST) -L fuzz -j1
 
 fuzz:
 	@scripts/deps.sh test
-	$(MAKE) --no-print-directory test-fuzz TEST_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) --no-print-directory test-fuzz TEST_FUZZ_SECONDS=$(FUZZ_SECONDS) TEST_FUZZ_SEED=0
 
 bench:
 	@scripts/deps.sh bench
