@@ -178,18 +178,6 @@ static void test_target_gone(void **state)
     json_object_put(m);
 }
 
-static int count_bundles(const char *root)
-{
-    DIR *d = opendir(root);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
-
 static void test_retention_oldest_first(void **state)
 {
     (void)state;
@@ -207,10 +195,10 @@ static void test_retention_oldest_first(void **state)
         tu_sleep_ms(2); /* distinct timestamps in the names */
     }
     uint64_t used = oomkit__wsys_du(root);
-    print_message("12 captures into a 96 KiB budget: %d kept, %llu bytes\n", count_bundles(root),
+    print_message("12 captures into a 96 KiB budget: %d kept, %llu bytes\n", tu_count_entries(root),
                   (unsigned long long)used);
     assert_true(used <= 96 * 1024);
-    assert_true(count_bundles(root) < 12);
+    assert_true(tu_count_entries(root) < 12);
     struct stat sb;
     assert_int_equal(stat(first, &sb), -1);   /* the oldest went */
     assert_int_equal(stat(res.path, &sb), 0); /* the newest stayed */
@@ -243,7 +231,7 @@ static void test_full_filesystem(void **state)
     if (rc == 0)
         assert_true(res.problems > 0);
     else
-        assert_int_equal(count_bundles(cap), 0);
+        assert_int_equal(tu_count_entries(cap), 0);
     DIR *d = opendir(cap);
     struct dirent *e;
     int partial = 0;

@@ -11,7 +11,6 @@
 #include "watch_cgroup_util.h"
 #include "watch_test_util.h"
 
-#include <dirent.h>
 
 static char bin[512], leak[512], tmp[64];
 
@@ -114,18 +113,6 @@ static void test_cgroups_come_and_go(void **state)
     free(l);
 }
 
-static int bundles(const char *dir)
-{
-    DIR *d = opendir(dir);
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.';
-    if (d)
-        closedir(d);
-    return n;
-}
-
 static void test_dry_run_captures_nothing(void **state)
 {
     (void)state;
@@ -153,7 +140,7 @@ static void test_dry_run_captures_nothing(void **state)
     print_message("%s", text);
     assert_non_null(strstr(text, "dry-run: would capture"));
     assert_non_null(strstr(text, "would buy time first"));
-    assert_int_equal(bundles(cap), 0);
+    assert_int_equal(tu_count_entries(cap), 0);
     free(text);
 }
 

@@ -5,6 +5,7 @@
 #define OOMKIT_TESTS_WATCH_UTIL_H
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -153,6 +154,20 @@ static int tu_rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *
     (void)flag;
     (void)ftw;
     return remove(p);
+}
+
+/* Entries of dir not starting with '.' (capture bundles; a bundle being
+ * written is a hidden .partial- directory). 0 if dir cannot be opened. */
+static inline int tu_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
 }
 
 static inline void tu_rm_rf(const char *dir)
