@@ -50,7 +50,8 @@
  * Memory: namespaces and keys are interned as atoms that live as long as the
  * store (they repeat endlessly; a store fed ever-new namespace or key strings
  * grows by them). Names are stored once, inside their object, and go with
- * it. An object holds at most 65535 fields (-E2BIG beyond).
+ * it. An object holds at most 65535 fields (-E2BIG beyond); a string (name,
+ * namespace or key) is at most 2^30 - 1 bytes long (-EINVAL beyond).
  */
 #ifndef OOMKIT_STORE_H
 #define OOMKIT_STORE_H

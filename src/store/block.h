@@ -1,21 +1,28 @@
 /* The object block: one variable-size allocation per object holding its
  * header, its name and its fields.
  *
- *   0      4      8     10    12       16       20
- *   +------+------+-----+-----+--------+--------+------+-----+---------------+-----+----------------+
- *   |ns_id |obj_id|nflds| cap |name_len| ns_pos | name | pad | u32 keys[cap] | pad | i64 values[cap]|
- *   +------+------+-----+-----+--------+--------+------+-----+---------------+-----+----------------+
- *                                                     4-aligned ^      8-aligned ^
+ *   0      4      8     10    12          16       20
+ *   +------+------+-----+-----+-----------+--------+------+-----+------------------+-----+----------------+
+ *   |ns_id |obj_id|nflds| cap |name_len:30|ns_pos  | name | pad | keys[cap] (uN)   | pad | i64 values[cap]|
+ *   |      |      |     |     |kw:2       |        |      |     |                  |     |                |
+ *   +------+------+-----+-----+-----------+--------+------+-----+------------------+-----+----------------+
+ *                                                         N/8-aligned ^       8-aligned ^
+ *
+ * Keys are stored as u8, u16 or u32 (kw = 0, 1, 2), the narrowest that holds
+ * every key id of the block. Key ids are handed out in order of first use, so
+ * a store with at most 256 distinct keys (every workload we have seen: the
+ * 100k-object Kubernetes state has 54) stores one byte per key instead of
+ * four: 21.4 -> 18.6 bytes per entry there (docs/architecture.md). A block
+ * only widens, when a copy adds a key id it cannot hold.
  *
  * The name comes first (the design sketch had it last): a hit lookup then
  * reads the header, compares the name and scans the keys in one or two
- * adjacent cache lines before touching the value, and the padding falls
- * out smaller. Measured on the 100k-object workload: 21.37 instead of 21.68
- * bytes per entry, and hit lookups no slower (docs/architecture.md).
+ * adjacent cache lines before touching the value.
  *
  * Invariants, and who may touch what:
- * - ns_id, obj_id, cap, name_len and the name never change once the block is
- *   published (release store of its pointer); readers read them plainly.
+ * - ns_id, obj_id, cap, name_len, kw and the name never change once the
+ *   block is published (release store of its pointer); readers read them
+ *   plainly.
  * - nfields is stored with release after keys[i] and values[i] of a new
  *   field are written, and loaded with acquire; a slot is never rewritten
  *   with another key while published (deletions copy the block), so a reader
@@ -25,7 +32,7 @@
  * - ns_pos (the object's slot in its namespace list) is touched only by the
  *   writer, with relaxed atomics because it shares a word with readers' data.
  * - Fields are unsorted (appended) and found by a linear scan: objects hold
- *   4-16 fields, and 16 u32 keys fill one cache line. */
+ *   4-16 fields, and 16 keys fit in a quarter of a cache line. */
 #ifndef OOMKIT_STORE_BLOCK_H
 #define OOMKIT_STORE_BLOCK_H
 
@@ -39,39 +46,47 @@ typedef struct oomkit__blk {
     uint32_t obj_id;
     uint16_t nfields;  /* acquire / release */
     uint16_t cap;
-    uint32_t name_len;
+    uint32_t name_len : 30;
+    uint32_t kw : 2;   /* key width: 1 << kw bytes */
     uint32_t ns_pos;   /* writer only, relaxed atomics */
 } oomkit__blk;
 
-_Static_assert(sizeof(oomkit__blk) == 20, "the block header is 20 bytes, keys follow");
+_Static_assert(sizeof(oomkit__blk) == 20, "the block header is 20 bytes, the name follows");
 
 #define BLK_MAX_FIELDS UINT16_MAX
+/* Longest name a block holds (30 bits of name_len). */
+#define BLK_MAX_NAME ((1u << 30) - 1)
 
-/* Name first, then keys, then values: a lookup compares the name and scans
- * the keys in the block's first cache line or two. */
-static inline size_t oomkit__blk_keys_off(size_t name_len)
+/* The narrowest key width (as kw) that holds key_id. */
+static inline unsigned oomkit__kw_for(uint32_t key_id)
 {
-    return (sizeof(oomkit__blk) + name_len + 3) & ~(size_t)3;
+    return key_id <= UINT8_MAX ? 0u : key_id <= UINT16_MAX ? 1u : 2u;
 }
-static inline size_t oomkit__blk_values_off(size_t cap, size_t name_len)
+static inline size_t oomkit__blk_keys_off(size_t name_len, unsigned kw)
 {
-    return (oomkit__blk_keys_off(name_len) + 4 * cap + 7) & ~(size_t)7;
+    size_t align = (size_t)1 << kw;
+    return (sizeof(oomkit__blk) + name_len + align - 1) & ~(align - 1);
 }
-static inline size_t oomkit__blk_bytes(size_t cap, size_t name_len)
+static inline size_t oomkit__blk_values_off(size_t cap, size_t name_len, unsigned kw)
 {
-    return oomkit__blk_values_off(cap, name_len) + 8 * cap;
+    return (oomkit__blk_keys_off(name_len, kw) + (cap << kw) + 7) & ~(size_t)7;
+}
+static inline size_t oomkit__blk_bytes(size_t cap, size_t name_len, unsigned kw)
+{
+    return oomkit__blk_values_off(cap, name_len, kw) + 8 * cap;
 }
 static inline size_t oomkit__blk_size(const oomkit__blk *b)
 {
-    return oomkit__blk_bytes(b->cap, b->name_len);
+    return oomkit__blk_bytes(b->cap, b->name_len, b->kw);
 }
-static inline uint32_t *oomkit__blk_keys(const oomkit__blk *b)
+static inline const void *oomkit__blk_keys(const oomkit__blk *b)
 {
-    return (uint32_t *)(uintptr_t)((const char *)b + oomkit__blk_keys_off(b->name_len));
+    return (const char *)b + oomkit__blk_keys_off(b->name_len, b->kw);
 }
 static inline int64_t *oomkit__blk_values(const oomkit__blk *b)
 {
-    return (int64_t *)(uintptr_t)((const char *)b + oomkit__blk_values_off(b->cap, b->name_len));
+    return (int64_t *)(uintptr_t)((const char *)b +
+                                  oomkit__blk_values_off(b->cap, b->name_len, b->kw));
 }
 static inline const char *oomkit__blk_name(const oomkit__blk *b)
 {
@@ -81,14 +96,60 @@ static inline uint16_t oomkit__blk_nfields(const oomkit__blk *b)
 {
     return LOAD_ACQ(&((oomkit__blk *)b)->nfields);
 }
-/* Index of key_id among the first n fields, or -1. */
+/* The key id of field i. */
+static inline uint32_t oomkit__blk_key(const oomkit__blk *b, size_t i)
+{
+    const void *k = oomkit__blk_keys(b);
+    switch (b->kw) {
+    case 0:
+        return ((const uint8_t *)k)[i];
+    case 1:
+        return ((const uint16_t *)k)[i];
+    default:
+        return ((const uint32_t *)k)[i];
+    }
+}
+/* Sets the key id of field i; key_id fits the block's width. Writer, before
+ * the field is published. */
+static inline void oomkit__blk_set_key(oomkit__blk *b, size_t i, uint32_t key_id)
+{
+    void *k = (void *)(uintptr_t)oomkit__blk_keys(b);
+    switch (b->kw) {
+    case 0:
+        ((uint8_t *)k)[i] = (uint8_t)key_id;
+        break;
+    case 1:
+        ((uint16_t *)k)[i] = (uint16_t)key_id;
+        break;
+    default:
+        ((uint32_t *)k)[i] = key_id;
+        break;
+    }
+}
+/* Index of key_id among the first n fields, or -1. One loop per width so
+ * the compiler can vectorise the common u8 scan. */
 static inline int oomkit__blk_find(const oomkit__blk *b, uint16_t n, uint32_t key_id)
 {
-    const uint32_t *k = oomkit__blk_keys(b);
-    for (int i = 0; i < (int)n; i++)
-        if (k[i] == key_id)
-            return i;
-    return -1;
+    const void *k = oomkit__blk_keys(b);
+    if (oomkit__kw_for(key_id) > b->kw)
+        return -1;
+    switch (b->kw) {
+    case 0:
+        for (int i = 0; i < (int)n; i++)
+            if (((const uint8_t *)k)[i] == key_id)
+                return i;
+        return -1;
+    case 1:
+        for (int i = 0; i < (int)n; i++)
+            if (((const uint16_t *)k)[i] == key_id)
+                return i;
+        return -1;
+    default:
+        for (int i = 0; i < (int)n; i++)
+            if (((const uint32_t *)k)[i] == key_id)
+                return i;
+        return -1;
+    }
 }
 
 #endif

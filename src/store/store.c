@@ -9,7 +9,7 @@
  *   ns atoms ---+                                   key atoms
  *   (atoms.c)   | ns_id                             (atoms.c) key_id
  *               v                                        |
- *   object table slot [tag16|ptr] --------> block { ns_id obj_id nfields cap name_len ns_pos
+ *   object table slot [tag16|ptr] --------> block { ns_id obj_id nfields cap name_len|kw ns_pos
  *   (objtab.c, XXH3(name, seed ns_id))             | name | keys[cap] | values[cap] }
  *                                                   ^     (block.h, slab.c)
  *   handle directory [gen|ptr] ---------------------+
@@ -275,10 +275,11 @@ static uint64_t create_object(oomkit_store *s, uint32_t ns_id, oomkit_str name, 
     nb->obj_id = id;
     nb->nfields = nf;
     nb->cap = nf;
-    nb->name_len = (uint32_t)name.len;
+    nb->name_len = (uint32_t)name.len & BLK_MAX_NAME;
+    nb->kw = nf ? oomkit__kw_for(key_id) & 3u : 0;
     nb->ns_pos = 0;
     if (nf) {
-        oomkit__blk_keys(nb)[0] = key_id;
+        oomkit__blk_set_key(nb, 0, key_id);
         oomkit__blk_values(nb)[0] = value;
     }
     if (name.len)
@@ -295,6 +296,19 @@ static uint64_t create_object(oomkit_store *s, uint32_t ns_id, oomkit_str name, 
     return handle;
 }
 
+/* The key width of a copy of b that adds key_id. */
+static unsigned cow_kw(const oomkit__blk *b, uint32_t key_id)
+{
+    unsigned kw = oomkit__kw_for(key_id);
+    return kw > b->kw ? kw : b->kw;
+}
+
+/* 1 if key_id can be appended into b's spare capacity. */
+static int fits_in_place(const oomkit__blk *b, uint32_t key_id)
+{
+    return b->nfields < b->cap && oomkit__kw_for(key_id) <= b->kw;
+}
+
 /* Copies b into nb (capacity newcap) leaving out field `skip` (or -1) and
  * appending (key_id, value) if add; publishes nb and retires b. */
 static void cow(oomkit_store *s, oomkit__blk *b, size_t slot, oomkit__blk *nb, uint16_t newcap,
@@ -305,21 +319,20 @@ static void cow(oomkit_store *s, oomkit__blk *b, size_t slot, oomkit__blk *nb, u
     nb->obj_id = b->obj_id;
     nb->cap = newcap;
     nb->name_len = b->name_len;
+    nb->kw = (add ? cow_kw(b, key_id) : b->kw) & 3u;
     nb->ns_pos = LOAD_RLX(&b->ns_pos);
-    const uint32_t *ok = oomkit__blk_keys(b);
     const int64_t *ov = oomkit__blk_values(b);
-    uint32_t *nk = oomkit__blk_keys(nb);
     int64_t *nv = oomkit__blk_values(nb);
     uint16_t j = 0;
     for (int i = 0; i < (int)nf; i++) {
         if (i == skip)
             continue;
-        nk[j] = ok[i];
+        oomkit__blk_set_key(nb, j, oomkit__blk_key(b, (size_t)i));
         nv[j] = ov[i];
         j++;
     }
     if (add) {
-        nk[j] = key_id;
+        oomkit__blk_set_key(nb, j, key_id);
         nv[j] = value;
         j++;
     }
@@ -336,7 +349,7 @@ static void cow(oomkit_store *s, oomkit__blk *b, size_t slot, oomkit__blk *nb, u
 static void append_in_place(oomkit_store *s, oomkit__blk *b, uint32_t key_id, int64_t value)
 {
     uint16_t nf = b->nfields;
-    oomkit__blk_keys(b)[nf] = key_id;
+    oomkit__blk_set_key(b, nf, key_id);
     STORE_RLX(&oomkit__blk_values(b)[nf], value);
     STORE_REL(&b->nfields, (uint16_t)(nf + 1));
     count_add(&s->fields, 1);
@@ -441,11 +454,13 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
             need += oomkit__atoms_need(&s->ns, ns.len);
         if (key != NULL && key_id == ATOM_NONE)
             need += oomkit__atoms_need(&s->keys, key->len);
+        /* A new key gets the next id: its width may widen the block. */
+        uint32_t key_target = key_id != ATOM_NONE ? key_id : s->keys.count;
         if (b != NULL) {
-            if (nf >= b->cap)
-                bsz = oomkit__blk_bytes((size_t)nf + 1, b->name_len);
+            if (!fits_in_place(b, key_target))
+                bsz = oomkit__blk_bytes((size_t)nf + 1, b->name_len, cow_kw(b, key_target));
         } else {
-            bsz = oomkit__blk_bytes(key ? 1 : 0, name.len);
+            bsz = oomkit__blk_bytes(key ? 1 : 0, name.len, key ? oomkit__kw_for(key_target) : 0);
             need += oomkit__objtab_need(&s->ot) + oomkit__handles_need(&s->h) +
                     oomkit__nslist_need(&s->ns, ns_target);
         }
@@ -525,7 +540,7 @@ static int delete_field_locked(oomkit_store *s, oomkit__blk *b, size_t slot, int
         delete_object(s, b, slot);
         return 0;
     }
-    size_t bsz = oomkit__blk_bytes((size_t)nf - 1, b->name_len);
+    size_t bsz = oomkit__blk_bytes((size_t)nf - 1, b->name_len, b->kw);
     if (!fits(s, oomkit__slab_need(&s->slab, bsz))) {
         flush(s);
         if (!fits(s, oomkit__slab_need(&s->slab, bsz)))
@@ -650,7 +665,9 @@ int oomkit_store_obj_put(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id,
                    (x != NULL && oomkit__ix_full(x, value))) {
             r = -E2BIG;
         } else {
-            size_t bsz = nf < b->cap ? 0 : oomkit__blk_bytes((size_t)nf + 1, b->name_len);
+            size_t bsz = fits_in_place(b, key_id)
+                             ? 0
+                             : oomkit__blk_bytes((size_t)nf + 1, b->name_len, cow_kw(b, key_id));
             size_t need = (bsz ? oomkit__slab_need(&s->slab, bsz) : 0) +
                           (x ? oomkit__ix_need(x, value, b->obj_id) : 0);
             if (!fits(s, need)) {

@@ -18,7 +18,7 @@
 
 /* Strings longer than this are refused with -EINVAL: lengths are u32 inside
  * and the slack keeps size arithmetic far from overflow. */
-#define STORE_MAX_STR ((size_t)UINT32_MAX - 65536)
+#define STORE_MAX_STR ((size_t)BLK_MAX_NAME)
 
 struct oomkit_store {
     pthread_mutex_t lock;  /* serialises writers; readers never take it */

@@ -9,12 +9,12 @@ static int fields_of(const oomkit_store *s, const oomkit__blk *b, oomkit_store_f
                      void *ctx)
 {
     uint16_t nf = oomkit__blk_nfields(b);
-    const uint32_t *keys = oomkit__blk_keys(b);
     const int64_t *vals = oomkit__blk_values(b);
     for (uint16_t i = 0; i < nf; i++) {
-        const oomkit__atom_rec *k = oomkit__atoms_rec(&s->keys, keys[i]);
+        uint32_t key_id = oomkit__blk_key(b, i);
+        const oomkit__atom_rec *k = oomkit__atoms_rec(&s->keys, key_id);
         oomkit_str ks = { k ? k->bytes : "", k ? k->len : 0 };
-        int r = fn(ctx, ks, keys[i], LOAD_RLX(&vals[i]));
+        int r = fn(ctx, ks, key_id, LOAD_RLX(&vals[i]));
         if (r != 0)
             return r;
     }

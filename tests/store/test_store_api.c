@@ -384,6 +384,81 @@ static void test_million_namespaces(void **st)
     oomkit_store_close(s);
 }
 
+/* Sums key ids and values of the visited fields. */
+static int sum_fields_cb(void *ctx, oomkit_str key, uint32_t key_id, int64_t value)
+{
+    (void)key;
+    int64_t *acc = ctx;
+    acc[0] += key_id;
+    acc[1] += value;
+    acc[2]++;
+    return 0;
+}
+
+/* Blocks store key ids as u8, u16 or u32 and widen when a field with a
+ * bigger id arrives (block.h). Object "wide" collects keys across every
+ * width boundary, in an order that widens it twice, and also gets fields
+ * put through its handle; "narrow" keeps one-byte keys beside it. */
+static void test_key_widths(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    const size_t nkeys = 70000;
+    char buf[32];
+    uint32_t ids[6];
+    const size_t pick[6] = { 3, 255, 256, 65535, 65536, 69999 };
+    for (size_t i = 0; i < nkeys; i++) {
+        oomkit_str k = { buf, (size_t)snprintf(buf, sizeof(buf), "key-%zu", i) };
+        uint32_t id;
+        assert_int_equal(oomkit_store_key(s, k, 1, &id), 0);
+        assert_int_equal(id, i);
+    }
+    for (size_t j = 0; j < 6; j++) {
+        oomkit_str k = { buf, (size_t)snprintf(buf, sizeof(buf), "key-%zu", pick[j]) };
+        assert_int_equal(oomkit_store_key(s, k, 0, &ids[j]), 0);
+        assert_int_equal(ids[j], pick[j]);
+        assert_int_equal(oomkit_store_put(s, OOMKIT_STR("ns"), OOMKIT_STR("wide"), k,
+                                          (int64_t)(j + 1) * 1000000007),
+                         0);
+        assert_int_equal(oomkit_store_put(s, OOMKIT_STR("ns"), OOMKIT_STR("narrow"),
+                                          OOMKIT_STR("key-1"), (int64_t)j),
+                         0);
+    }
+    oomkit_store_obj obj;
+    assert_int_equal(oomkit_store_object(s, OOMKIT_STR("ns"), OOMKIT_STR("wide"), 0, &obj), 0);
+    assert_int_equal(oomkit_store_obj_put(s, obj, 1, -1), 0);
+    for (size_t j = 0; j < 6; j++) {
+        oomkit_str k = { buf, (size_t)snprintf(buf, sizeof(buf), "key-%zu", pick[j]) };
+        int rc;
+        assert_int_equal(get(s, OOMKIT_STR("ns"), OOMKIT_STR("wide"), k, &rc),
+                         (int64_t)(j + 1) * 1000000007);
+        assert_int_equal(rc, 0);
+        int64_t v = 0;
+        assert_int_equal(oomkit_store_obj_get(s, obj, ids[j], &v), 0);
+        assert_int_equal(v, (int64_t)(j + 1) * 1000000007);
+        /* A key id that a narrower block could not hold is simply absent. */
+        assert_int_equal(get(s, OOMKIT_STR("ns"), OOMKIT_STR("narrow"), k, &rc), -12345);
+        assert_int_equal(rc, -ENOENT);
+    }
+    int64_t acc[3] = { 0, 0, 0 };
+    assert_int_equal(oomkit_store_each_field(s, OOMKIT_STR("ns"), OOMKIT_STR("wide"),
+                                             sum_fields_cb, acc),
+                     0);
+    assert_int_equal(acc[2], 7);
+    assert_int_equal(acc[0], 3 + 255 + 256 + 65535 + 65536 + 69999 + 1);
+    assert_int_equal(acc[1], 21 * (int64_t)1000000007 - 1);
+    /* Deleting the widest field keeps every other one readable. */
+    assert_int_equal(oomkit_store_obj_del(s, obj, ids[5]), 0);
+    assert_int_equal(oomkit_store_obj_del(s, obj, ids[0]), 0);
+    int64_t v = 0;
+    assert_int_equal(oomkit_store_obj_get(s, obj, ids[4], &v), 0);
+    assert_int_equal(v, 5 * (int64_t)1000000007);
+    assert_int_equal(oomkit_store_obj_get(s, obj, 1, &v), 0);
+    assert_int_equal(v, -1);
+    assert_int_equal(oomkit_store_obj_get(s, obj, ids[5], &v), -ENOENT);
+    oomkit_store_close(s);
+}
+
 static void test_stats_and_compact(void **st)
 {
     (void)st;
@@ -457,6 +532,7 @@ int main(void)
         cmocka_unit_test(test_writer_in_read_section),
         cmocka_unit_test(test_iteration_stops),
         cmocka_unit_test(test_million_namespaces),
+        cmocka_unit_test(test_key_widths),
         cmocka_unit_test(test_stats_and_compact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
