@@ -10,7 +10,7 @@
 
 static size_t list_bytes(uint32_t cap)
 {
-    return sizeof(oomkit__nslist) + (size_t)cap * sizeof(uint32_t);
+    return sizeof(oomkit__nslist) + (size_t)cap * sizeof(uint64_t);
 }
 
 /* Capacity of the list that replaces a full one (or none). */
@@ -18,12 +18,12 @@ static uint32_t next_cap(const oomkit__nslist *l)
 {
     if (l == NULL)
         return MIN_CAP;
-    uint32_t live = l->live;
-    uint32_t cap = l->cap;
-    /* At least half live: double. Otherwise compact into the same size. */
-    if ((uint64_t)live * 2 >= cap)
-        cap = cap > UINT32_MAX / 2 ? UINT32_MAX : cap * 2;
-    return cap;
+    return l->cap > UINT32_MAX / 2 ? UINT32_MAX : l->cap * 2;
+}
+
+static int has_room(const oomkit__nslist *l)
+{
+    return l != NULL && (l->dead != 0 || l->len < l->cap);
 }
 
 size_t oomkit__nslist_need(const oomkit__atoms *ns, uint32_t ns_id)
@@ -35,13 +35,12 @@ size_t oomkit__nslist_need(const oomkit__atoms *ns, uint32_t ns_id)
         uint64_t *e = oomkit__pdir_slot(&ns->aux, ns_id);
         l = e ? (const oomkit__nslist *)(uintptr_t)*e : NULL;
     }
-    if (l != NULL && l->len < l->cap)
+    if (has_room(l))
         return 0;
     return oomkit__alloc_footprint(list_bytes(next_cap(l)));
 }
 
-static oomkit__nslist *copy_list(const oomkit__nslist *old, uint32_t cap, oomkit__handles *h,
-                                 oomkit__smem *m)
+static oomkit__nslist *new_list(uint32_t cap, oomkit__smem *m)
 {
     oomkit__nslist *l = oomkit__smem_alloc(m, SM_TABLES, list_bytes(cap));
     if (l == NULL)
@@ -49,17 +48,29 @@ static oomkit__nslist *copy_list(const oomkit__nslist *old, uint32_t cap, oomkit
     l->bytes = list_bytes(cap);
     l->cap = cap;
     l->len = l->live = l->dead = 0;
-    if (old != NULL) {
-        for (uint32_t i = 0; i < old->len; i++) {
-            uint32_t id = old->ids[i];
-            if (id == NS_DEAD)
-                continue;
-            oomkit__blk *b = oomkit__handles_block(h, id);
-            STORE_RLX(&b->ns_pos, l->len);
-            l->ids[l->len++] = id;
-        }
-        l->live = l->len;
+    l->free = NS_FREE_END;
+    l->births = 0;
+    return l;
+}
+
+/* A copy of old holding only its live slots, packed; rewrites their blocks'
+ * ns_pos (compact only: it touches every block of the namespace). */
+static oomkit__nslist *packed_copy(const oomkit__nslist *old, uint32_t cap, oomkit__handles *h,
+                                   oomkit__smem *m)
+{
+    oomkit__nslist *l = new_list(cap, m);
+    if (l == NULL)
+        return NULL;
+    for (uint32_t i = 0; i < old->len; i++) {
+        uint64_t v = old->slots[i];
+        if (NS_SLOT_FREE(v))
+            continue;
+        oomkit__blk *b = oomkit__handles_block(h, NS_SLOT_ID(v));
+        STORE_RLX(&b->ns_pos, l->len);
+        l->slots[l->len++] = v;
     }
+    l->live = l->len;
+    l->births = old->births;
     return l;
 }
 
@@ -71,28 +82,41 @@ static void publish(oomkit__atoms *ns, uint32_t ns_id, oomkit__nslist *l, oomkit
         oomkit__smem_retire_buf(m, SM_TABLES, old, old->bytes);
 }
 
-int oomkit__nslist_grow(oomkit__atoms *ns, uint32_t ns_id, oomkit__handles *h, oomkit__smem *m)
+int oomkit__nslist_grow(oomkit__atoms *ns, uint32_t ns_id, oomkit__smem *m)
 {
     oomkit__nslist *old = (oomkit__nslist *)(uintptr_t)*oomkit__pdir_slot(&ns->aux, ns_id);
-    if (old != NULL && old->len < old->cap)
+    if (has_room(old))
         return 0;
-    /* Positions are rewritten in the live blocks, so the copy happens while
-     * nothing else is half-done. */
-    oomkit__nslist *l = copy_list(old, next_cap(old), h, m);
+    oomkit__nslist *l = new_list(next_cap(old), m);
     if (l == NULL)
         return -ENOMEM;
-    publish(ns, ns_id, l, old, m);
-    if (old != NULL)
+    if (old != NULL) {
+        /* Full and without free slots: every id is live and keeps its
+         * position. */
+        memcpy(l->slots, old->slots, (size_t)old->len * sizeof(uint64_t));
+        l->births = old->births;
+        l->len = l->live = old->len;
         oomkit__smem_add(&m->resizes, 1);
+    }
+    publish(ns, ns_id, l, old, m);
     return 0;
 }
 
 uint32_t oomkit__nslist_append(oomkit__atoms *ns, uint32_t ns_id, uint32_t id)
 {
     oomkit__nslist *l = oomkit__nslist_get(ns, ns_id);
-    uint32_t pos = l->len;
-    STORE_RLX(&l->ids[pos], id);
-    STORE_REL(&l->len, pos + 1);
+    uint32_t pos;
+    if (l->dead != 0) {
+        pos = l->free;
+        l->free = NS_SLOT_ID(l->slots[pos]) & ~NS_FREE;
+        l->dead--;
+        STORE_REL(&l->slots[pos], (uint64_t)l->births << 32 | id);
+    } else {
+        pos = l->len;
+        STORE_RLX(&l->slots[pos], (uint64_t)l->births << 32 | id);
+        STORE_REL(&l->len, pos + 1);
+    }
+    STORE_REL(&l->births, l->births + 1);
     STORE_RLX(&l->live, l->live + 1);
     return pos;
 }
@@ -101,9 +125,10 @@ void oomkit__nslist_remove(oomkit__atoms *ns, uint32_t ns_id, uint32_t pos, int 
                            oomkit__smem *m)
 {
     oomkit__nslist *l = oomkit__nslist_get(ns, ns_id);
-    STORE_RLX(&l->ids[pos], NS_DEAD);
-    STORE_RLX(&l->live, l->live - 1);
+    STORE_RLX(&l->slots[pos], (uint64_t)(NS_FREE | l->free));
+    l->free = pos;
     l->dead++;
+    STORE_RLX(&l->live, l->live - 1);
     if (l->live == 0 && drop_empty)
         publish(ns, ns_id, NULL, l, m);
 }
@@ -115,8 +140,8 @@ void oomkit__nslist_kill_all(oomkit__atoms *ns)
         if (l == NULL)
             continue;
         for (uint32_t i = 0; i < l->len; i++)
-            if (l->ids[i] != NS_DEAD)
-                STORE_RLX(&l->ids[i], NS_DEAD);
+            if (!NS_SLOT_FREE(l->slots[i]))
+                STORE_RLX(&l->slots[i], (uint64_t)(NS_FREE | NS_FREE_END));
         STORE_RLX(&l->live, 0);
     }
 }
@@ -129,6 +154,7 @@ void oomkit__nslist_reset_all(oomkit__atoms *ns)
             continue;
         STORE_REL(&l->len, 0);
         l->dead = 0;
+        l->free = NS_FREE_END;
     }
 }
 
@@ -153,7 +179,7 @@ int oomkit__nslist_shrink(oomkit__atoms *ns, oomkit__handles *h, oomkit__smem *m
         if (budget_bytes != 0 &&
             oomkit__smem_total(m) + oomkit__alloc_footprint(list_bytes(want)) > budget_bytes)
             continue;
-        oomkit__nslist *c = copy_list(l, want, h, m);
+        oomkit__nslist *c = packed_copy(l, want, h, m);
         if (c == NULL)
             return -ENOMEM;
         publish(ns, n, c, l, m);

@@ -9,6 +9,8 @@
 #ifndef OOMKIT_STORE_SMEM_H
 #define OOMKIT_STORE_SMEM_H
 
+#include "store/sync.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +42,19 @@ typedef struct oomkit__retired {
  * per thousand structural changes. */
 #define SMEM_RETIRE_SLOTS 1024
 
+/* Ledgers handed to call_rcu at once (reclaim.h). */
+#define SMEM_GP_BATCHES 4
+
+/* A sealed ledger waiting for its grace period (reclaim.c). */
+typedef struct oomkit__gp_batch {
+    struct rcu_head head;      /* call_rcu */
+    oomkit__retired *entries;  /* writer only: the sealed ledger, NULL once drained */
+    oomkit__retired *spare;    /* writer only: an empty ledger array to swap in */
+    size_t n;
+    const void *token;         /* TSan's grace-period address (sync.h) */
+    int state;                 /* free / waiting / over; acquire / release */
+} oomkit__gp_batch;
+
 typedef struct oomkit__smem {
     uint64_t part[SM_NPARTS];  /* footprint bytes by part */
     uint64_t names;            /* name bytes of live objects (inside SM_SLAB) */
@@ -49,6 +64,7 @@ typedef struct oomkit__smem {
     oomkit__retired *retire;   /* SMEM_RETIRE_SLOTS entries, writer only */
     size_t nretire;
     uint64_t retire_bytes;     /* pending retired bytes, blocks and buffers */
+    oomkit__gp_batch gp[SMEM_GP_BATCHES]; /* writer; state also call_rcu's */
 } oomkit__smem;
 
 /* Relaxed read of a ledger counter (any thread). */

@@ -38,10 +38,12 @@
  * mutex. In-place writes are single atomic stores (a value update; an append
  * into spare capacity publishes nfields last). Every structural change
  * builds a new copy, publishes it with a release store and retires the old
- * memory into the ledger (smem.c); when the ledger holds more than
- * max(64 KiB, bytes_total / 32) or is nearly full, the writer waits for a
- * grace period (synchronize_rcu) and frees it (flush below). A writer called
- * inside a read section would wait for itself: it returns -EDEADLK.
+ * memory into the ledger (smem.c). Full ledgers go to call_rcu and are
+ * freed by a later write once their grace period is over; the writer waits
+ * for readers itself only when four ledgers are already in flight, or when
+ * it needs the memory back now (budget, clear, compact): reclaim.h. A
+ * writer called inside a read section would wait for itself: it returns
+ * -EDEADLK.
  *
  * Prepare, then commit
  * --------------------
@@ -62,75 +64,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Retire slots one write may need (atom growth x2, tables, list, ids, and
- * per index a value table and two posting lists). */
-#define WRITE_RETIRE_SLOTS (12 + 3 * IX_MAX)
-#define FLUSH_MIN_BYTES (64u * 1024u)
-
-/* ---- ledger drain --------------------------------------------------------- */
-
 static void free_block(oomkit_store *s, oomkit__blk *b)
 {
     oomkit__slab_free(&s->slab, &s->m, b, oomkit__blk_size(b));
 }
 
-/* Frees every retired entry; the caller has waited for a grace period (or
- * has the store exclusively). */
-static void drain(oomkit_store *s)
-{
-    oomkit__smem *m = &s->m;
-    for (size_t i = 0; i < m->nretire; i++) {
-        uintptr_t t = m->retire[i].tagged;
-        size_t bytes = m->retire[i].bytes;
-        void *p = (void *)(t & ~(uintptr_t)7);
-        switch (t & 7) {
-        case RT_BLOCK:
-            oomkit__slab_free(&s->slab, m, p, bytes);
-            oomkit__smem_add(&m->retired_blocks, -(uint64_t)bytes);
-            break;
-        case RT_BUF_ATOMS:
-        case RT_BUF_TABLES:
-            oomkit__smem_free(m, SM_RETIRED, p, bytes);
-            break;
-        case RT_PAGE:
-            oomkit__smem_free(m, SM_SLAB, p, bytes);
-            break;
-        case RT_ID: {
-            oomkit__blk *b = oomkit__handles_release(&s->h, (uint32_t)(t >> 3));
-            if (b != NULL) {
-                size_t sz = oomkit__blk_size(b);
-                oomkit__smem_add(&m->retired_blocks, -(uint64_t)sz);
-                free_block(s, b);
-            }
-            break;
-        }
-        }
-    }
-    m->nretire = 0;
-    m->retire_bytes = 0;
-}
-
 static void flush(oomkit_store *s)
 {
-    if (s->m.nretire == 0)
-        return;
-    oomkit__rcu_wait(STORE_SYNC(s));
-    drain(s);
+    oomkit__reclaim_now(s);
 }
 
 static void ensure_room(oomkit_store *s, size_t n)
 {
-    if (oomkit__smem_retire_room(&s->m) < n)
-        flush(s);
-}
-
-static void maybe_flush(oomkit_store *s)
-{
-    uint64_t bound = oomkit__smem_total(&s->m) / 32;
-    if (bound < FLUSH_MIN_BYTES)
-        bound = FLUSH_MIN_BYTES;
-    if (s->m.retire_bytes > bound || oomkit__smem_retire_room(&s->m) < WRITE_RETIRE_SLOTS)
-        flush(s);
+    oomkit__reclaim_room(s, n);
 }
 
 /* 1 if `need` more bytes fit the budget. */
@@ -149,7 +95,7 @@ static int writer_enter(oomkit_store *s)
 
 static void writer_leave(oomkit_store *s)
 {
-    maybe_flush(s);
+    oomkit__reclaim_after_write(s);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -212,7 +158,7 @@ int oomkit_store_open(const oomkit_store_options *opts, oomkit_store **out)
     }
     if (oomkit__objtab_init(&s->ot, &s->m, opts ? opts->expected_objects : 0) != 0 ||
         (s->budget_bytes && oomkit__smem_total(&s->m) > s->budget_bytes)) {
-        int r = s->ot.arr ? -E2BIG : -ENOMEM;
+        int r = s->ot.dir ? -E2BIG : -ENOMEM;
         oomkit__objtab_destroy(&s->ot, &s->m);
         oomkit__free(s->m.retire);
         oomkit__free(s);
@@ -227,7 +173,7 @@ void oomkit_store_close(oomkit_store *s)
 {
     if (s == NULL)
         return;
-    drain(s);
+    oomkit__reclaim_close(s);
     oomkit__objtab_destroy(&s->ot, &s->m);
     /* Namespace lists hang off the namespace atoms' aux directory. */
     for (uint32_t n = 0; n < s->ns.count + 1; n++) {
@@ -311,7 +257,7 @@ static int fits_in_place(const oomkit__blk *b, uint32_t key_id)
 
 /* Copies b into nb (capacity newcap) leaving out field `skip` (or -1) and
  * appending (key_id, value) if add; publishes nb and retires b. */
-static void cow(oomkit_store *s, oomkit__blk *b, size_t slot, oomkit__blk *nb, uint16_t newcap,
+static void cow(oomkit_store *s, oomkit__blk *b, oomkit__otslot slot, oomkit__blk *nb, uint16_t newcap,
                 int skip, int add, uint32_t key_id, int64_t value)
 {
     uint16_t nf = b->nfields;
@@ -367,7 +313,7 @@ static void unindex_object(oomkit_store *s, const oomkit__blk *b, int only_field
     }
 }
 
-static void delete_object(oomkit_store *s, oomkit__blk *b, size_t slot)
+static void delete_object(oomkit_store *s, oomkit__blk *b, oomkit__otslot slot)
 {
     if (s->nix != 0)
         unindex_object(s, b, -1);
@@ -423,7 +369,7 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
         uint32_t key_id = key ? oomkit__atoms_find(&s->keys, key->ptr, key->len, hk) : ATOM_NONE;
         uint32_t ns_target = ns_id != ATOM_NONE ? ns_id : s->ns.count;
         uint64_t ho = oomkit__obj_hash(ns_target, name.ptr, name.len);
-        size_t slot = 0;
+        oomkit__otslot slot = { NULL, 0 };
         oomkit__blk *b = ns_id != ATOM_NONE
                              ? oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, ho, &slot)
                              : NULL;
@@ -461,7 +407,7 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
                 bsz = oomkit__blk_bytes((size_t)nf + 1, b->name_len, cow_kw(b, key_target));
         } else {
             bsz = oomkit__blk_bytes(key ? 1 : 0, name.len, key ? oomkit__kw_for(key_target) : 0);
-            need += oomkit__objtab_need(&s->ot) + oomkit__handles_need(&s->h) +
+            need += oomkit__objtab_need(&s->ot, ho) + oomkit__handles_need(&s->h) +
                     oomkit__nslist_need(&s->ns, ns_target);
         }
         if (bsz)
@@ -490,11 +436,11 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
         if (r == 0 && key != NULL && key_id == ATOM_NONE)
             r = oomkit__atoms_grow(&s->keys, &s->m, key->len);
         if (r == 0 && b == NULL) {
-            r = oomkit__objtab_grow(&s->ot, &s->m);
+            r = oomkit__objtab_grow(&s->ot, &s->m, ho);
             if (r == 0)
                 r = oomkit__handles_grow(&s->h, &s->m);
             if (r == 0)
-                r = oomkit__nslist_grow(&s->ns, ns_target, &s->h, &s->m);
+                r = oomkit__nslist_grow(&s->ns, ns_target, &s->m);
         }
         /* The id may only be known now: handles_grow made one available. */
         if (b == NULL)
@@ -532,7 +478,7 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
 
 /* Deletes field fi of object b (slot in the object table), or the whole
  * object if it is the last field. Under the lock. */
-static int delete_field_locked(oomkit_store *s, oomkit__blk *b, size_t slot, int fi)
+static int delete_field_locked(oomkit_store *s, oomkit__blk *b, oomkit__otslot slot, int fi)
 {
     uint16_t nf = b->nfields;
     ensure_room(s, WRITE_RETIRE_SLOTS);
@@ -725,7 +671,7 @@ int oomkit_store_del(oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str
     uint32_t key_id = oomkit__atoms_find(&s->keys, key.ptr, key.len,
                                          oomkit__atom_hash(key.ptr, key.len));
     if (ns_id != ATOM_NONE && key_id != ATOM_NONE) {
-        size_t slot;
+        oomkit__otslot slot;
         oomkit__blk *b = oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len,
                                              oomkit__obj_hash(ns_id, name.ptr, name.len), &slot);
         int fi = b ? oomkit__blk_find(b, b->nfields, key_id) : -1;
@@ -746,7 +692,7 @@ int oomkit_store_del_object(oomkit_store *s, oomkit_str ns, oomkit_str name)
     r = -ENOENT;
     uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, oomkit__atom_hash(ns.ptr, ns.len));
     if (ns_id != ATOM_NONE) {
-        size_t slot;
+        oomkit__otslot slot;
         oomkit__blk *b = oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len,
                                              oomkit__obj_hash(ns_id, name.ptr, name.len), &slot);
         if (b != NULL) {
@@ -783,7 +729,7 @@ int oomkit_store_clear(oomkit_store *s)
     STORE_RLX(&s->fields, 0);
     STORE_RLX(&s->m.names, 0);
     oomkit__rcu_wait(STORE_SYNC(s));
-    drain(s);
+    oomkit__reclaim_waited(s);
     for (uint32_t id = 0; id < bound; id++) {
         uint64_t e = oomkit__handles_entry(&s->h, id);
         if ((e & 7) == 1) {
@@ -983,13 +929,13 @@ int oomkit_store_compact(oomkit_store *s)
         return r;
     flush(s);
     ensure_room(s, 1);
-    uint64_t slots = oomkit__objtab_slots(&s->ot);
-    uint64_t want = 16;
-    while (s->ot.live * 10 > want * 7)
-        want *= 2;
-    if ((want < slots || s->ot.tomb != 0) &&
-        fits(s, oomkit__alloc_footprint(sizeof(oomkit__objtab_arr) + want * 8)))
-        r = oomkit__objtab_shrink(&s->ot, &s->m);
+    while (r == 0) {
+        r = oomkit__objtab_shrink(&s->ot, &s->m, s->budget_bytes);
+        if (r != 1)
+            break;
+        flush(s);
+        r = 0;
+    }
     uint32_t next_ns = 0;
     while (r == 0) {
         r = oomkit__nslist_shrink(&s->ns, &s->h, &s->m, s->budget_bytes, &next_ns);
@@ -1037,8 +983,7 @@ int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomk
     /* Start the object-table slot's cache miss now and resolve the key
      * while it is in flight. */
     uint64_t h = oomkit__obj_hash(ns_id, name.ptr, name.len);
-    const oomkit__objtab_arr *a = LOAD_ACQ(&((oomkit_store *)s)->ot.arr);
-    __builtin_prefetch(&a->slots[h & a->mask]);
+    __builtin_prefetch(oomkit__objtab_home(&s->ot, h));
     uint32_t key_id = oomkit__atoms_find(&s->keys, key.ptr, key.len,
                                          oomkit__atom_hash(key.ptr, key.len));
     if (key_id != ATOM_NONE) {

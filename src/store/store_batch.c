@@ -23,7 +23,6 @@ static void resolve_group(const oomkit_store *s, oomkit_store_lookup *q, size_t 
 {
     pending p[GROUP];
     oomkit__rd_lock();
-    const oomkit__objtab_arr *a = LOAD_ACQ(&((oomkit_store *)s)->ot.arr);
     /* Stage 0: the caller's strings are often cold too (decoded input, a
      * work queue): start their misses before hashing them. */
     for (size_t i = 0; i < n; i++) {
@@ -52,14 +51,14 @@ static void resolve_group(const oomkit_store *s, oomkit_store_lookup *q, size_t 
         p[i].ns_id = ns_id;
         p[i].key_id = key_id;
         p[i].h = oomkit__obj_hash(ns_id, l->name.ptr, l->name.len);
-        __builtin_prefetch(&a->slots[p[i].h & a->mask]);
+        __builtin_prefetch(oomkit__objtab_home(&s->ot, p[i].h));
     }
     /* Stage 2: the first candidate block of each slot whose tag matches. A
      * wrong guess (a probe chain) costs only a wasted prefetch. */
     for (size_t i = 0; i < n; i++) {
         if (p[i].ns_id == ATOM_NONE)
             continue;
-        uint64_t v = LOAD_ACQ(&((oomkit__objtab_arr *)a)->slots[p[i].h & a->mask]);
+        uint64_t v = LOAD_ACQ(oomkit__objtab_home(&s->ot, p[i].h));
         if (v > OT_TOMB && (v >> 48) == (p[i].h >> 48))
             __builtin_prefetch((const void *)(uintptr_t)(v & OT_PTR_MASK));
     }

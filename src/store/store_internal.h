@@ -9,6 +9,7 @@
 #include "store/handles.h"
 #include "store/nslist.h"
 #include "store/objtab.h"
+#include "store/reclaim.h"
 #include "store/sindex.h"
 #include "store/slab.h"
 #include "store/smem.h"
@@ -19,6 +20,10 @@
 /* Strings longer than this are refused with -EINVAL: lengths are u32 inside
  * and the slack keeps size arithmetic far from overflow. */
 #define STORE_MAX_STR ((size_t)BLK_MAX_NAME)
+
+/* Retire slots one write may need (atom growth x2, a table segment and its
+ * directory, list, ids, and per index a value table and two posting lists). */
+#define WRITE_RETIRE_SLOTS (13 + 3 * IX_MAX)
 
 struct oomkit_store {
     pthread_mutex_t lock;  /* serialises writers; readers never take it */

@@ -54,11 +54,13 @@ int oomkit_store_each_object(const oomkit_store *s, oomkit_str ns, oomkit_store_
     oomkit__nslist *l = ns_id != ATOM_NONE ? oomkit__nslist_get(&s->ns, ns_id) : NULL;
     if (l != NULL && LOAD_RLX(&l->live) != 0) {
         r = 0;
+        uint32_t start = LOAD_ACQ(&l->births);
         uint32_t len = LOAD_ACQ(&l->len);
         for (uint32_t i = 0; i < len && r == 0; i++) {
-            uint32_t id = LOAD_RLX(&l->ids[i]);
-            if (id == NS_DEAD)
+            uint64_t v = LOAD_ACQ(&l->slots[i]);
+            if (!oomkit__nslist_born_before(v, start))
                 continue;
+            uint32_t id = NS_SLOT_ID(v);
             uint64_t e = oomkit__handles_entry(&s->h, id);
             const oomkit__blk *b = (const oomkit__blk *)(uintptr_t)(e & H_PTR_MASK);
             if ((e & 7) != 0 || b == NULL || b->ns_id != ns_id)

@@ -171,8 +171,13 @@ static void test_reconcile_allocates_nothing(void **st)
     assert_int_equal(oomkit_store_stats_get(s, &stt), 0);
     print_message("allocations per cycle: first %llu, last %llu; store total %llu\n",
                   per_cycle[1], per_cycle[cycles], (unsigned long long)stt.allocations);
-    for (int c = 4; c <= cycles; c++)
-        assert_int_equal(per_cycle[c], 0);
+    /* Steady state allocates nothing; the only exception is the one ledger
+     * array each reclamation batch gets on its first use (reclaim.c), at
+     * most four in the store's life, whenever the grace periods fall. */
+    unsigned long long late = 0;
+    for (int c = 2; c <= cycles; c++)
+        late += per_cycle[c];
+    assert_true(late <= 4);
     oomkit_store_close(s);
     oomkit_set_allocator(NULL);
 }

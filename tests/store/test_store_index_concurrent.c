@@ -212,11 +212,12 @@ static void test_slow_reader_bounded_memory(void **state)
         churn_one(&x);
         writes++;
         assert_int_equal(oomkit_store_stats_get(S, &st), 0);
-        /* The documented bound: max(64 KiB, bytes_total / 32) plus what one
-         * write retires (here a block or a posting list or two, well under
-         * 16 KiB: the store does not grow). */
-        uint64_t bound = st.bytes_total / 32 > 65536 ? st.bytes_total / 32 : 65536;
-        bound += 16384;
+        /* The documented bound: 5 ledgers (4 in flight, 1 filling) of
+         * max(16 KiB, bytes_total / 128) plus what one write retires (here a
+         * block or a posting list or two, well under 16 KiB: the store does
+         * not grow). */
+        uint64_t bound = st.bytes_total / 128 > 16384 ? st.bytes_total / 128 : 16384;
+        bound = 5 * (bound + 16384);
         if (st.bytes_retired > max_retired)
             max_retired = st.bytes_retired;
         if (bound > max_bound)

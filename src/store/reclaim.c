@@ -1,0 +1,204 @@
+/* Deferred frees of the store (see reclaim.h): the ledger's drain, batches
+ * handed to call_rcu, and the synchronous fallback. */
+#include "store/reclaim.h"
+
+#include "store/store_internal.h"
+
+#include "core/alloc.h"
+
+#include <string.h>
+#include <time.h>
+#include <urcu/compiler.h>
+
+#define FLUSH_MIN_BYTES (16u * 1024u)
+#define LEDGER_BYTES (SMEM_RETIRE_SLOTS * sizeof(oomkit__retired))
+
+enum { GP_FREE, GP_WAITING, GP_OVER };
+
+/* Frees n retired entries; their grace period is over (or the store is
+ * exclusively ours). */
+static void drain_entries(oomkit_store *s, const oomkit__retired *e, size_t n)
+{
+    oomkit__smem *m = &s->m;
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t t = e[i].tagged;
+        size_t bytes = e[i].bytes;
+        void *p = (void *)(t & ~(uintptr_t)7);
+        switch (t & 7) {
+        case RT_BLOCK:
+            oomkit__slab_free(&s->slab, m, p, bytes);
+            oomkit__smem_add(&m->retired_blocks, -(uint64_t)bytes);
+            break;
+        case RT_BUF_ATOMS:
+        case RT_BUF_TABLES:
+            oomkit__smem_free(m, SM_RETIRED, p, bytes);
+            break;
+        case RT_PAGE:
+            oomkit__smem_free(m, SM_SLAB, p, bytes);
+            break;
+        case RT_ID: {
+            oomkit__blk *b = oomkit__handles_release(&s->h, (uint32_t)(t >> 3));
+            if (b != NULL) {
+                size_t sz = oomkit__blk_size(b);
+                oomkit__smem_add(&m->retired_blocks, -(uint64_t)sz);
+                oomkit__slab_free(&s->slab, m, b, sz);
+            }
+            break;
+        }
+        }
+    }
+}
+
+static void drain_ledger(oomkit_store *s)
+{
+    drain_entries(s, s->m.retire, s->m.nretire);
+    s->m.nretire = 0;
+    s->m.retire_bytes = 0;
+}
+
+/* Frees a batch's entries and their array; the batch stays in flight until
+ * its callback has run. */
+static void drain_batch(oomkit_store *s, oomkit__gp_batch *b)
+{
+    if (b->entries == NULL)
+        return;
+    drain_entries(s, b->entries, b->n);
+    b->spare = b->entries;
+    b->entries = NULL;
+}
+
+/* The call_rcu thread, after a grace period: only marks the batch. */
+static void grace_period_over(struct rcu_head *head)
+{
+    oomkit__gp_batch *b = caa_container_of(head, oomkit__gp_batch, head);
+    OOMKIT_TSAN_ACQUIRE(b);
+    OOMKIT_TSAN_ACQUIRE(b->token);
+    STORE_REL(&b->state, GP_OVER);
+}
+
+/* Frees the batches whose grace period is over. */
+static void reap(oomkit_store *s)
+{
+    for (int i = 0; i < SMEM_GP_BATCHES; i++) {
+        oomkit__gp_batch *b = &s->m.gp[i];
+        if (LOAD_ACQ(&b->state) != GP_OVER)
+            continue;
+        drain_batch(s, b);
+        STORE_RLX(&b->state, GP_FREE);
+    }
+}
+
+/* Hands the ledger to call_rcu: the batch takes the ledger's array and
+ * gives back its own (allocated once, on its first use, so a steady writer
+ * allocates nothing here). 0, or -1 when every batch is in flight or no
+ * array can be had within the budget. */
+static int seal(oomkit_store *s)
+{
+    oomkit__smem *m = &s->m;
+    oomkit__gp_batch *b = NULL;
+    for (int i = 0; i < SMEM_GP_BATCHES && b == NULL; i++)
+        if (LOAD_ACQ(&m->gp[i].state) == GP_FREE)
+            b = &m->gp[i];
+    if (b == NULL)
+        return -1;
+    if (b->spare == NULL) {
+        size_t fp = oomkit__alloc_footprint(LEDGER_BYTES);
+        if (s->budget_bytes != 0 && oomkit__smem_total(m) + fp > s->budget_bytes)
+            return -1;
+        b->spare = oomkit__smem_alloc(m, SM_TABLES, LEDGER_BYTES);
+        if (b->spare == NULL)
+            return -1;
+    }
+    b->entries = m->retire;
+    b->n = m->nretire;
+    m->retire = b->spare;
+    b->spare = NULL;
+    b->token = STORE_SYNC(s);
+    STORE_RLX(&b->state, GP_WAITING);
+    m->nretire = 0;
+    m->retire_bytes = 0;
+    /* call_rcu orders the stores above before the callback runs; TSan does
+     * not see inside liburcu, so say it. */
+    OOMKIT_TSAN_RELEASE(b);
+    call_rcu(&b->head, grace_period_over);
+    return 0;
+}
+
+void oomkit__reclaim_waited(oomkit_store *s)
+{
+    /* Every batch in flight was sealed before the caller's grace period. */
+    drain_ledger(s);
+    for (int i = 0; i < SMEM_GP_BATCHES; i++)
+        drain_batch(s, &s->m.gp[i]);
+    reap(s);
+}
+
+/* Waits for a grace period if anything waits for one, and frees it all. */
+static void wait_and_drain(oomkit_store *s)
+{
+    int waiting = 0;
+    for (int i = 0; i < SMEM_GP_BATCHES; i++)
+        waiting |= s->m.gp[i].entries != NULL;
+    if (s->m.nretire != 0 || waiting) {
+        oomkit__rcu_wait(STORE_SYNC(s));
+        oomkit__reclaim_waited(s);
+    }
+    reap(s);
+}
+
+void oomkit__reclaim_now(oomkit_store *s)
+{
+    wait_and_drain(s);
+    /* The caller wants memory back: the idle batches' arrays too. */
+    for (int i = 0; i < SMEM_GP_BATCHES; i++) {
+        oomkit__gp_batch *b = &s->m.gp[i];
+        if (LOAD_ACQ(&b->state) == GP_FREE && b->spare != NULL) {
+            oomkit__smem_free(&s->m, SM_TABLES, b->spare, LEDGER_BYTES);
+            b->spare = NULL;
+        }
+    }
+}
+
+void oomkit__reclaim_after_write(oomkit_store *s)
+{
+    oomkit__smem *m = &s->m;
+    reap(s);
+    uint64_t bound = oomkit__smem_total(m) / 128;
+    if (bound < FLUSH_MIN_BYTES)
+        bound = FLUSH_MIN_BYTES;
+    if (m->retire_bytes > bound || oomkit__smem_retire_room(m) < WRITE_RETIRE_SLOTS)
+        if (seal(s) != 0)
+            wait_and_drain(s);
+}
+
+void oomkit__reclaim_room(oomkit_store *s, size_t n)
+{
+    if (oomkit__smem_retire_room(&s->m) >= n)
+        return;
+    reap(s);
+    if (seal(s) != 0)
+        wait_and_drain(s);
+}
+
+void oomkit__reclaim_close(oomkit_store *s)
+{
+    int in_flight = 0;
+    drain_ledger(s);
+    for (int i = 0; i < SMEM_GP_BATCHES; i++) {
+        drain_batch(s, &s->m.gp[i]);
+        in_flight |= LOAD_ACQ(&s->m.gp[i].state) == GP_WAITING;
+    }
+    /* A callback still queued would write into the freed store. Its last
+     * touch of the batch is the release store of the state, so waiting for
+     * that (rather than rcu_barrier, whose own synchronisation TSan cannot
+     * see) is enough. */
+    while (in_flight) {
+        struct timespec pause = { 0, 100000 };
+        nanosleep(&pause, NULL);
+        in_flight = 0;
+        for (int i = 0; i < SMEM_GP_BATCHES; i++)
+            in_flight |= LOAD_ACQ(&s->m.gp[i].state) == GP_WAITING;
+    }
+    for (int i = 0; i < SMEM_GP_BATCHES; i++)
+        oomkit__smem_free(&s->m, SM_TABLES, s->m.gp[i].spare, LEDGER_BYTES);
+}
