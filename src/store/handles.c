@@ -25,7 +25,7 @@ int oomkit__handles_grow(oomkit__handles *h, oomkit__smem *m)
 {
     if (h->free_head != 0)
         return 0;
-    if (h->next_fresh == UINT32_MAX)
+    if (h->next_fresh >= HANDLES_MAX_IDS)
         return -ENOMEM;
     return oomkit__pdir_grow(&h->dir, m, h->next_fresh);
 }

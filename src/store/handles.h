@@ -21,6 +21,9 @@
 #include <stdint.h>
 
 #define H_PTR_MASK 0x0000fffffffffff8ull
+/* Object ids stay below 2^31: namespace lists flag free slots with the top
+ * bit (nslist.h). */
+#define HANDLES_MAX_IDS 0x7fffffffu
 
 typedef struct oomkit__handles {
     oomkit__pdir dir;

@@ -36,7 +36,8 @@
 
 #include <stdint.h>
 
-/* Object ids stay below 2^24 (store.h), so the top bit marks a free slot. */
+/* Object ids stay below HANDLES_MAX_IDS (handles.h), so the top bit marks
+ * a free slot. */
 #define NS_FREE 0x80000000u
 #define NS_FREE_END 0x7fffffffu
 
