@@ -134,17 +134,17 @@ static void describe_batch(const struct bench_result *store, FILE *out, int md)
 /* Where each structure's worst write happened, build or churn, and under
  * the wall clock whether the phase lost its CPU (a write that was
  * preempted is timed with the wait). */
-static void describe_writes(const struct report *r, FILE *out, const char *pre)
+static void describe_writes(const struct report *r, FILE *out, const char *pre, const char *us)
 {
     int first = 1;
     for (size_t i = 0; i < r->n_rows; i++) {
         const struct bench_result *row = &r->rows[i];
         if (row->merged)
             continue;
-        fprintf(out, "%s%s%s: worst single write %.1f µs while building from empty, %.1f µs in "
+        fprintf(out, "%s%s%s: worst single write %.1f %s while building from empty, %.1f %s in "
                      "the churn (%" PRIu64 " writes timed)",
-                first ? "\n" : "", pre, row->name, row->build_worst_write_us,
-                row->churn_worst_write_us, row->writes_timed);
+                first ? "\n" : "", pre, row->name, row->build_worst_write_us, us,
+                row->churn_worst_write_us, us, row->writes_timed);
         first = 0;
         if (!r->cpu_clock && row->write_preemptions > 0)
             fprintf(out, "; the phase lost its CPU %" PRIu64 " time%s, a worst write may include "
@@ -158,7 +158,8 @@ static const char *const STORE_CONC = "oomkit-store-concurrent";
 static const char *const STORE_BATCHED_CONC = "oomkit-store-batched-concurrent";
 
 /* For each reader count run both ways, the store's batched readers against
- * its single-get readers, one line each. */
+ * its single-get readers, one line each (bench/peers/concurrent batches
+ * PEER_BATCH keys per call too). */
 static void describe_concurrent_batch(const struct report *r, FILE *out, const char *pre)
 {
     int first = 1;
@@ -174,7 +175,8 @@ static void describe_concurrent_batch(const struct report *r, FILE *out, const c
             fprintf(out, "%s", first ? "\n" : "");
             first = 0;
             fprintf(out,
-                    "%s%.0f reader%s: get_many in batches of %d looks up %.0f keys/s, %.2fx "
+                    "%soomkit-store, %.0f reader%s: get_many in batches of %d looks up %.0f "
+                    "keys/s, %.2fx "
                     "the %.0f of single gets\n",
                     pre, b->readers, b->readers == 1 ? "" : "s", PEER_BATCH, b->reads_per_s,
                     b->reads_per_s / g->reads_per_s, g->reads_per_s);
@@ -218,7 +220,7 @@ void report_table(const struct report *r, FILE *out)
         fprintf(out, "\noomkit-store's own accounting (stats.bytes_total): %.1f B/entry\n",
                 (double)store->self_bytes / (double)r->w->n_entries);
     describe_batch(store, out, 0);
-    describe_writes(r, out, "");
+    describe_writes(r, out, "", "us");
     if (r->n_concurrent > 0)
         fprintf(out, "\nconcurrent reads, 1 writer (bench/peers):\n%-32s %7s %14s %10s %15s\n",
                 "structure", "readers", "reads/s", "writes/s", "worst write us");
@@ -340,7 +342,7 @@ void report_markdown(const struct report *r, FILE *out)
         fprintf(out, "\nThe store's own accounting (`stats.bytes_total`) says %.1f B/entry.\n",
                 (double)store->self_bytes / (double)r->w->n_entries);
     describe_batch(store, out, 1);
-    describe_writes(r, out, "- ");
+    describe_writes(r, out, "- ", "µs");
     md_targets(r, out);
     if (r->n_concurrent > 0)
         fprintf(out, "\nConcurrent reads against one writer (bench/peers/, same file). Reads/s "
