@@ -176,8 +176,7 @@ static void describe_concurrent_batch(const struct report *r, FILE *out, const c
             first = 0;
             fprintf(out,
                     "%soomkit-store, %.0f reader%s: get_many in batches of %d looks up %.0f "
-                    "keys/s, %.2fx "
-                    "the %.0f of single gets\n",
+                    "keys/s, %.2fx the %.0f of single gets\n",
                     pre, b->readers, b->readers == 1 ? "" : "s", PEER_BATCH, b->reads_per_s,
                     b->reads_per_s / g->reads_per_s, g->reads_per_s);
             break;
