@@ -33,12 +33,17 @@
 #    "list_namespace_ns":..,"reconcile_allocs_per_cycle":..,
 #    "reconcile_ns_per_cycle":.., ...extra fields}
 #   {"name":"urcu-lfht-concurrent","readers":2,"reads_per_s":..,"worst_write_us":.., ...}
+#     (reads_per_s counts keys looked up: a batched reader's call counts each
+#     of its keys; worst_write_us is the slowest single put or delete of the
+#     writer, timed around that call alone, the same way for every backend)
 #   {"name":"absl-flat","not_built":"why"}     a peer that cannot build here
 #   {"name":"go-flat","failed":"why"}          a peer that built but failed
 # Names: go-nested go-flat go-syncmap absl-flat go-syncmap-concurrent
 #   go-rwmutex-concurrent glib-rwlock-concurrent urcu-lfht-concurrent
-#   oomkit-store-concurrent. Every name of the selected groups (all of them
-#   without --only) appears on at least one line.
+#   oomkit-store-concurrent oomkit-store-batched-concurrent (the store's
+#   readers calling oomkit_store_get_many, 64 keys per call). Every name of
+#   the selected groups (all of them without --only) appears on at least one
+#   line.
 #
 # Exit: 0 when every peer printed its line(s) (not_built lines included),
 # 2 bad usage or unreadable TSV file, 3 when a built peer failed.
@@ -208,15 +213,17 @@ if want concurrent; then
     not_built "$c_why" glib-rwlock-concurrent urcu-lfht-concurrent
   fi
 
-  # The store: the same program linked against the build tree's liboomkit.a.
+  # The store: the same program linked against the build tree's liboomkit.a,
+  # run twice: readers calling oomkit_store_get, then oomkit_store_get_many.
   # Whether oomkit_store_* links is decided by linking, nothing else.
   s_bin=$out/peers-concurrent-store
   lib=$build_dir/liboomkit.a
+  store_names=(oomkit-store-concurrent oomkit-store-batched-concurrent)
   if [ $c_ok != 1 ]; then
-    not_built "$c_why" oomkit-store-concurrent
+    not_built "$c_why" "${store_names[@]}"
   elif [ ! -f "$lib" ]; then
     not_built "no liboomkit.a in the build tree (set OOMKIT_BUILD_DIR; build it first)" \
-      oomkit-store-concurrent
+      "${store_names[@]}"
   else
     # Every library liboomkit might need; --as-needed drops the unused ones.
     deps=()
@@ -232,12 +239,14 @@ if want concurrent; then
         >"$out/store-build.log" 2>&1 || s_ok=0
     fi
     if [ $s_ok = 1 ]; then
-      echo "run.sh: oomkit-store-concurrent" >&2
-      run_peer "$out/oomkit-store.log" oomkit-store-concurrent -- \
-        "$s_bin" oomkit-store "$tsv" "$readers" "$seconds" "$wps"
+      for b in oomkit-store oomkit-store-batched; do
+        echo "run.sh: $b-concurrent" >&2
+        run_peer "$out/$b.log" "$b-concurrent" -- \
+          "$s_bin" "$b" "$tsv" "$readers" "$seconds" "$wps"
+      done
     else
       not_built "the oomkit store does not link yet: $(first_error "$out/store-build.log")" \
-        oomkit-store-concurrent
+        "${store_names[@]}"
     fi
   fi
 

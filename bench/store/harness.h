@@ -1,6 +1,8 @@
 /* The store benchmark's measuring loop: runs one structure (peers.h) through
- * build, hit and miss lookups, list, delete and the reconcile pattern on a
- * loaded workload, and reports per-entry and per-operation figures. */
+ * build, hit and miss lookups (single and batched), list, delete, the
+ * reconcile pattern and a write-latency phase (a build from empty and a
+ * churn, every write timed) on a loaded workload, and reports per-entry and
+ * per-operation figures. */
 #ifndef OOMKIT_BENCH_STORE_HARNESS_H
 #define OOMKIT_BENCH_STORE_HARNESS_H
 
@@ -10,6 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Objects deleted and put back in the churn of the write-latency phase (all
+ * of them in a smaller workload): at a million objects this times about a
+ * million writes after the build and costs about a second per structure. */
+#define BENCH_CHURN_OBJECTS 100000
+
 struct bench_result {
     char name[48];
     int merged;                  /* 1: read from another peer's JSON line, not measured here */
@@ -17,13 +24,20 @@ struct bench_result {
     double allocs_per_entry;     /* allocation calls during the build / entries */
     double build_ns_per_entry;
     double hit_ns;               /* per lookup, random order */
+    double batch_hit_ns;         /* per lookup, the same ones in batches; NAN: no batched API */
     double miss_ns;              /* existing (ns, name), absent key */
     double delete_object_ns;     /* per object, all its fields */
     double list_namespace_ns;    /* one listing of the biggest namespace */
     double reconcile_allocs_per_cycle; /* clear + refill, after one warm-up cycle */
     double reconcile_ns_per_cycle;
+    double worst_write_us;       /* the slowest single put or delete-object */
+    double p999_write_us;        /* 99.9% of writes took at most this */
     uint64_t bytes_total;        /* the heap delta itself */
     uint64_t self_bytes;         /* the structure's own accounting, 0 if none */
+    uint64_t writes_timed;       /* writes in the write-latency phase */
+    double build_worst_write_us; /* worst_write_us split: during the build from empty */
+    double churn_worst_write_us; /* and during the churn after it */
+    uint64_t write_preemptions;  /* times that phase lost its CPU (involuntary switches) */
 };
 /* A figure a merged peer did not report is NAN. */
 

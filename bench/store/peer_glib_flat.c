@@ -107,6 +107,7 @@ const struct peer_ops peer_glib_flat = {
     flat_open,
     flat_put,
     flat_get,
+    NULL,
     flat_del_object,
     flat_list,
     flat_clear,

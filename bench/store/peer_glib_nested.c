@@ -94,6 +94,7 @@ const struct peer_ops peer_glib_nested = {
     nested_open,
     nested_put,
     nested_get,
+    NULL,
     nested_del_object,
     nested_list,
     nested_clear,

@@ -180,6 +180,7 @@ const struct peer_ops peer_uthash = {
     ut_open,
     ut_put,
     ut_get,
+    NULL,
     ut_del_object,
     ut_list,
     ut_clear,

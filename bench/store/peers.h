@@ -8,7 +8,13 @@
 
 #include "bench/store/workload.h"
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* Lookups per batched call: enough independent lookups for the store's
+ * prefetching to overlap their cache misses, few enough to stay on the
+ * stack. */
+#define PEER_BATCH 64
 
 struct peer_ops {
     const char *name;
@@ -21,6 +27,11 @@ struct peer_ops {
     int (*put)(void *s, const struct wl_ref *r, int64_t value);
     /* 1 and *value when present, 0 when absent. */
     int (*get)(void *s, const struct wl_ref *r, int64_t *value);
+    /* The structure's batched lookup, or NULL when it has none: looks up
+     * entries idx[0..n) of w (n <= PEER_BATCH) in one call and returns how
+     * many it found, adding their values to *sum. */
+    size_t (*get_batch)(void *s, const struct wl_workload *w, const uint32_t *idx, size_t n,
+                        uint64_t *sum);
     /* Deletes workload object `obj` with all its fields; 0, or -1 if absent. */
     int (*del_object)(void *s, const struct wl_workload *w, uint32_t obj);
     /* Visits the name of every object in namespace ns; returns how many

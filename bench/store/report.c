@@ -32,15 +32,21 @@ static const struct column columns[] = {
     COL(allocs_per_entry, "allocs/entry", "allocs/entry", 1, 4, 5),
     COL(build_ns_per_entry, "build ns/entry", "build ns/entry", 1, 0, 1),
     COL(hit_ns, "hit ns", "hit ns", 1, 0, 1),
+    COL(batch_hit_ns, "batch ns", "get_many hit ns", 1, 0, 1),
     COL(miss_ns, "miss ns", "miss ns", 1, 0, 1),
     COL(delete_object_ns, "del-obj ns", "delete object ns", 1, 0, 1),
     COL(list_namespace_ns, "list-ns us", "list biggest ns, µs", 1e-3, 1, 0),
     COL(reconcile_allocs_per_cycle, "recon allocs", "reconcile allocs/cycle", 1, 1, 2),
     COL(reconcile_ns_per_cycle, "recon ms", "reconcile ms/cycle", 1e-6, 1, 0),
+    COL(worst_write_us, "worst wr us", "worst write µs", 1, 1, 1),
+    COL(p999_write_us, "p99.9 wr us", "p99.9 write µs", 1, 1, 1),
 };
 #define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
 /* Table cell widths, one per column. */
-static const int widths[N_COLUMNS] = { 8, 12, 14, 7, 7, 10, 10, 12, 9 };
+static const int widths[N_COLUMNS] = { 8, 12, 14, 7, 8, 7, 10, 10, 12, 9, 11, 11 };
+/* Where a structure has no such figure (no batched lookup, or a merged peer
+ * that did not report it). */
+static const char *const DASH_TEXT = "-", *const DASH_MD = "—";
 
 static double raw(const struct bench_result *r, size_t c)
 {
@@ -63,22 +69,23 @@ static const struct bench_result *find(const struct report *r, const char *name)
 
 static const char *STORE = "oomkit-store";
 
-/* "4.5x", "store 0" (a ratio against zero has no number) or "-". */
-static void ratio_text(double peer, double store, char *buf, size_t cap)
+/* "4.5x", "store 0" (a ratio against zero has no number) or the dash. */
+static void ratio_text(double peer, double store, const char *dash, char *buf, size_t cap)
 {
     if (isnan(peer) || isnan(store))
-        snprintf(buf, cap, "-");
+        snprintf(buf, cap, "%s", dash);
     else if (store > 0)
         snprintf(buf, cap, peer / store >= 0.95 ? "%.1fx" : "%.2fx", peer / store);
     else
         snprintf(buf, cap, peer > 0 ? "store 0" : "both 0");
 }
 
-static void value_text(const struct bench_result *row, size_t c, char *buf, size_t cap)
+static void value_text(const struct bench_result *row, size_t c, const char *dash, char *buf,
+                       size_t cap)
 {
     double v = shown(row, c);
     if (isnan(v))
-        snprintf(buf, cap, "-");
+        snprintf(buf, cap, "%s", dash);
     else
         snprintf(buf, cap, "%.*f", columns[c].decimals, v);
 }
@@ -93,6 +100,12 @@ static void describe_input(const struct report *r, FILE *out, const char *pre)
             "%s%zu hit and %zu miss lookups in random order, %zu objects deleted, namespace "
             "'%s' (%" PRIu64 " objects) listed, %u reconcile cycles after one warm-up\n",
             pre, r->lookups, r->lookups, r->deletes, big->ns, w->biggest_ns_objects, r->cycles);
+    size_t churn = w->n_objects < BENCH_CHURN_OBJECTS ? w->n_objects : BENCH_CHURN_OBJECTS;
+    fprintf(out,
+            "%swrite latency: every single put and delete-object timed while building a fresh "
+            "structure from empty, then deleting %zu random objects and putting their fields "
+            "back\n",
+            pre, churn);
     fprintf(out, "%smemory probe: %s\n", pre, oomkit__bench_probe_kind());
     fprintf(out, "%sclock: %s\n", pre,
             r->cpu_clock ? "the process's CPU time (time spent waiting for a CPU left out)"
@@ -102,6 +115,73 @@ static void describe_input(const struct report *r, FILE *out, const char *pre)
             100 * r->cpu_share,
             r->cpu_share < 0.95 ? " (the run waited for a CPU" : "",
             r->cpu_share < 0.95 ? (r->cpu_clock ? ")" : " and its times are inflated)") : "");
+}
+
+/* The store's batched against its single lookups, one sentence. */
+static void describe_batch(const struct bench_result *store, FILE *out, int md)
+{
+    if (store == NULL || isnan(store->batch_hit_ns) || store->batch_hit_ns <= 0)
+        return;
+    fprintf(out,
+            md ? "\nThe store's batched lookup (`oomkit_store_get_many`, %d per call, the same "
+                 "keys in the same order) takes %.1f ns per hit against %.1f ns for a single "
+                 "`oomkit_store_get`: %.2fx the speed of single gets.\n"
+               : "\noomkit-store get_many (%d per call, the same keys): %.1f ns per hit vs "
+                 "%.1f ns for get, %.2fx the speed\n",
+            PEER_BATCH, store->batch_hit_ns, store->hit_ns, store->hit_ns / store->batch_hit_ns);
+}
+
+/* Where each structure's worst write happened, build or churn, and under
+ * the wall clock whether the phase lost its CPU (a write that was
+ * preempted is timed with the wait). */
+static void describe_writes(const struct report *r, FILE *out, const char *pre, const char *us)
+{
+    int first = 1;
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const struct bench_result *row = &r->rows[i];
+        if (row->merged)
+            continue;
+        fprintf(out, "%s%s%s: worst single write %.1f %s while building from empty, %.1f %s in "
+                     "the churn (%" PRIu64 " writes timed)",
+                first ? "\n" : "", pre, row->name, row->build_worst_write_us, us,
+                row->churn_worst_write_us, us, row->writes_timed);
+        first = 0;
+        if (!r->cpu_clock && row->write_preemptions > 0)
+            fprintf(out, "; the phase lost its CPU %" PRIu64 " time%s, a worst write may include "
+                         "that wait",
+                    row->write_preemptions, row->write_preemptions == 1 ? "" : "s");
+        fprintf(out, "\n");
+    }
+}
+
+static const char *const STORE_CONC = "oomkit-store-concurrent";
+static const char *const STORE_BATCHED_CONC = "oomkit-store-batched-concurrent";
+
+/* For each reader count run both ways, the store's batched readers against
+ * its single-get readers, one line each (bench/peers/concurrent batches
+ * PEER_BATCH keys per call too). */
+static void describe_concurrent_batch(const struct report *r, FILE *out, const char *pre)
+{
+    int first = 1;
+    for (size_t i = 0; i < r->n_concurrent; i++) {
+        const struct report_concurrent *b = &r->concurrent[i];
+        if (strcmp(b->name, STORE_BATCHED_CONC) != 0)
+            continue;
+        for (size_t j = 0; j < r->n_concurrent; j++) {
+            const struct report_concurrent *g = &r->concurrent[j];
+            if (strcmp(g->name, STORE_CONC) != 0 || g->readers != b->readers ||
+                !(g->reads_per_s > 0))
+                continue;
+            fprintf(out, "%s", first ? "\n" : "");
+            first = 0;
+            fprintf(out,
+                    "%soomkit-store, %.0f reader%s: get_many in batches of %d looks up %.0f "
+                    "keys/s, %.2fx the %.0f of single gets\n",
+                    pre, b->readers, b->readers == 1 ? "" : "s", PEER_BATCH, b->reads_per_s,
+                    b->reads_per_s / g->reads_per_s, g->reads_per_s);
+            break;
+        }
+    }
 }
 
 void report_table(const struct report *r, FILE *out)
@@ -116,7 +196,7 @@ void report_table(const struct report *r, FILE *out)
     for (size_t i = 0; i < r->n_rows; i++) {
         fprintf(out, "%-22s", r->rows[i].name);
         for (size_t c = 0; c < N_COLUMNS; c++) {
-            value_text(&r->rows[i], c, cell, sizeof(cell));
+            value_text(&r->rows[i], c, DASH_TEXT, cell, sizeof(cell));
             fprintf(out, " %*s", widths[c], cell);
         }
         fprintf(out, "\n");
@@ -129,7 +209,7 @@ void report_table(const struct report *r, FILE *out)
                 continue;
             fprintf(out, "%-22s", r->rows[i].name);
             for (size_t c = 0; c < N_COLUMNS; c++) {
-                ratio_text(raw(&r->rows[i], c), raw(store, c), cell, sizeof(cell));
+                ratio_text(raw(&r->rows[i], c), raw(store, c), DASH_TEXT, cell, sizeof(cell));
                 fprintf(out, " %*s", widths[c], cell);
             }
             fprintf(out, "\n");
@@ -138,14 +218,17 @@ void report_table(const struct report *r, FILE *out)
     if (store != NULL && store->self_bytes > 0)
         fprintf(out, "\noomkit-store's own accounting (stats.bytes_total): %.1f B/entry\n",
                 (double)store->self_bytes / (double)r->w->n_entries);
+    describe_batch(store, out, 0);
+    describe_writes(r, out, "", "us");
     if (r->n_concurrent > 0)
-        fprintf(out, "\nconcurrent reads, 1 writer (bench/peers):\n%-26s %7s %14s %10s %15s\n",
+        fprintf(out, "\nconcurrent reads, 1 writer (bench/peers):\n%-32s %7s %14s %10s %15s\n",
                 "structure", "readers", "reads/s", "writes/s", "worst write us");
     for (size_t i = 0; i < r->n_concurrent; i++) {
         const struct report_concurrent *c = &r->concurrent[i];
-        fprintf(out, "%-26s %7.0f %14.0f %10.0f %15.1f\n", c->name, c->readers, c->reads_per_s,
+        fprintf(out, "%-32s %7.0f %14.0f %10.0f %15.1f\n", c->name, c->readers, c->reads_per_s,
                 c->writes_per_s, c->worst_write_us);
     }
+    describe_concurrent_batch(r, out, "");
     for (size_t i = 0; i < r->n_notes; i++)
         fprintf(out, "%s%s\n", i == 0 ? "\nother peers:\n" : "", r->notes[i]);
 }
@@ -205,6 +288,13 @@ static void md_targets(const struct report *r, FILE *out)
                 store->hit_ns < 0.95 * fastest->hit_ns ? "yes"
                 : store->hit_ns <= 1.05 * fastest->hit_ns ? "tie (within 5%)" : "**no**");
     }
+    /* A table that grows by rehashing everything at once stalls one write
+     * for as long as the rehash takes; the store must not. */
+    fprintf(out,
+            "| no single write over 1 ms (build from empty, then churn; set for 1M objects) | "
+            "worst %.1f µs, p99.9 %.1f µs | %s |\n",
+            store->worst_write_us, store->p999_write_us,
+            store->worst_write_us <= 1000 ? "yes" : "**no**");
     fprintf(out, "| allocations per entry ≤ 0.2 | %.4f | %s |\n", store->allocs_per_entry,
             store->allocs_per_entry <= 0.2 ? "yes" : "**no**");
     fprintf(out, "| 0 allocations per reconcile cycle (steady state) | %.1f | %s |\n",
@@ -221,7 +311,7 @@ void report_markdown(const struct report *r, FILE *out)
     for (size_t i = 0; i < r->n_rows; i++) {
         fprintf(out, "| %s%s |", r->rows[i].name, r->rows[i].merged ? " †" : "");
         for (size_t c = 0; c < N_COLUMNS; c++) {
-            value_text(&r->rows[i], c, cell, sizeof(cell));
+            value_text(&r->rows[i], c, DASH_MD, cell, sizeof(cell));
             fprintf(out, " %s |", cell);
         }
         fprintf(out, "\n");
@@ -235,7 +325,7 @@ void report_markdown(const struct report *r, FILE *out)
                 continue;
             fprintf(out, "| %s |", r->rows[i].name);
             for (size_t c = 0; c < N_COLUMNS; c++) {
-                ratio_text(raw(&r->rows[i], c), raw(store, c), cell, sizeof(cell));
+                ratio_text(raw(&r->rows[i], c), raw(store, c), DASH_MD, cell, sizeof(cell));
                 fprintf(out, " %s |", cell);
             }
             fprintf(out, "\n");
@@ -250,9 +340,14 @@ void report_markdown(const struct report *r, FILE *out)
     if (store != NULL && store->self_bytes > 0)
         fprintf(out, "\nThe store's own accounting (`stats.bytes_total`) says %.1f B/entry.\n",
                 (double)store->self_bytes / (double)r->w->n_entries);
+    describe_batch(store, out, 1);
+    describe_writes(r, out, "- ", "µs");
     md_targets(r, out);
     if (r->n_concurrent > 0)
-        fprintf(out, "\nConcurrent reads against one writer (bench/peers/, same file):\n\n"
+        fprintf(out, "\nConcurrent reads against one writer (bench/peers/, same file). Reads/s "
+                     "counts keys looked up (a batched call counts each of its keys); the "
+                     "worst write is the slowest single put or delete of the writer, timed "
+                     "around that call alone for every structure:\n\n"
                      "| structure | readers | reads/s | writes/s | worst write µs |\n"
                      "|---|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < r->n_concurrent; i++) {
@@ -260,6 +355,7 @@ void report_markdown(const struct report *r, FILE *out)
         fprintf(out, "| %s | %.0f | %.0f | %.0f | %.1f |\n", c->name, c->readers, c->reads_per_s,
                 c->writes_per_s, c->worst_write_us);
     }
+    describe_concurrent_batch(r, out, "- ");
     for (size_t i = 0; i < r->n_notes; i++)
         fprintf(out, "%s- %s\n", i == 0 ? "\nOther peers (bench/peers/):\n\n" : "", r->notes[i]);
 }
@@ -284,6 +380,13 @@ void report_json(const struct report *r, FILE *out)
         for (size_t c = 0; c < N_COLUMNS; c++)
             json_object_object_add(o, columns[c].json,
                                    jnum(raw(&r->rows[i], c), columns[c].json_decimals));
+        if (!r->rows[i].merged) {
+            /* The worst write split by phase, for scripts tracking stalls. */
+            json_object_object_add(o, "build_worst_write_us",
+                                   jnum(r->rows[i].build_worst_write_us, 1));
+            json_object_object_add(o, "churn_worst_write_us",
+                                   jnum(r->rows[i].churn_worst_write_us, 1));
+        }
         json_object_array_add(arr, o);
     }
     json_object_object_add(root, "structures", arr);

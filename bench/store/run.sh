@@ -147,6 +147,9 @@ $(cat "$work/results.md")
 - **hit / miss ns**: one lookup of every entry in a shuffled order, through
   each structure's string API; a miss asks an existing object for a key it
   lacks. Answers are checked (the sum of the values found must match).
+- **get_many hit ns**: the same hits in the same order through the store's
+  batched lookup, \`oomkit_store_get_many\`, 64 per call (the peers have no
+  batched API: —). Answers are checked the same way.
 - **delete object**: 1,000 random objects, each with all its fields.
   glib-flat has no object index: it is handed the object's keys and removes
   them one by one, its most favourable case.
@@ -157,6 +160,13 @@ $(cat "$work/results.md")
   \`g_hash_table_remove_all\` on the top table (freeing the nested tables),
   uthash walks and frees every item, the store calls \`oomkit_store_clear\`,
   which keeps its capacity.
+- **worst / p99.9 write µs**: a fresh structure built from empty, then
+  100,000 random objects (all of them in a smaller workload) deleted and
+  put back field by field, the same sequence for every structure; every
+  single put and delete-object call is timed alone, the worst and the
+  99.9th percentile (within 1.6%) are reported, and the text under the
+  table gives the worst of each phase. A table that grows by rehashing
+  everything at once stalls one write for the whole rehash.
 
 The peers: **glib-nested** is a GHashTable of GHashTable of GHashTable with
 every string copied by \`g_strdup\`, the C twin of the incident;

@@ -95,5 +95,5 @@ static void glib_close(void *h)
 }
 
 const struct peer_backend peer_backend_glib_rwlock = {
-    "glib-rwlock-concurrent", glib_open, glib_get, glib_put, glib_del, glib_close,
+    "glib-rwlock-concurrent", glib_open, glib_get, NULL, glib_put, glib_del, glib_close,
 };

@@ -159,5 +159,5 @@ static void lf_close(void *h)
 }
 
 const struct peer_backend peer_backend_urcu_lfht = {
-    "urcu-lfht-concurrent", lf_open, lf_get, lf_put, lf_del, lf_close,
+    "urcu-lfht-concurrent", lf_open, lf_get, NULL, lf_put, lf_del, lf_close,
 };

@@ -1,7 +1,8 @@
-/* Concurrent peer: the oomkit store itself, through its public API only.
- * Readers call oomkit_store_get with the entry's three strings (no
- * registration, no lock, as store.h promises); the writer calls put and
- * del. Built only when liboomkit has a working store (run.sh checks by
+/* Concurrent peers: the oomkit store itself, through its public API only,
+ * twice: readers call oomkit_store_get with the entry's three strings (no
+ * registration, no lock, as store.h promises), or resolve PEER_BATCH keys
+ * per oomkit_store_get_many call. The writer calls put and del, the same
+ * in both. Built only when liboomkit has a working store (run.sh checks by
  * linking). */
 #include "peer.h"
 
@@ -42,6 +43,18 @@ static int store_get(void *h, const struct peer_key *k, int64_t *value)
                             s_of(k->key, k->key_len), value);
 }
 
+static size_t store_get_batch(void *h, const struct peer_key *const *keys, size_t n)
+{
+    oomkit_store_lookup q[PEER_BATCH];
+    for (size_t i = 0; i < n; i++) {
+        q[i].ns = s_of(keys[i]->ns, keys[i]->ns_len);
+        q[i].name = s_of(keys[i]->name, keys[i]->name_len);
+        q[i].key = s_of(keys[i]->key, keys[i]->key_len);
+    }
+    size_t found = 0;
+    return oomkit_store_get_many(h, q, n, &found) == 0 ? found : 0;
+}
+
 static int store_put(void *h, const struct peer_key *k, int64_t value)
 {
     return oomkit_store_put(h, s_of(k->ns, k->ns_len), s_of(k->name, k->name_len),
@@ -57,5 +70,15 @@ static int store_del(void *h, const struct peer_key *k)
 static void store_close(void *h) { oomkit_store_close(h); }
 
 const struct peer_backend peer_backend_oomkit_store = {
-    "oomkit-store-concurrent", store_open, store_get, store_put, store_del, store_close,
+    "oomkit-store-concurrent", store_open, store_get, NULL, store_put, store_del, store_close,
+};
+
+const struct peer_backend peer_backend_oomkit_store_batched = {
+    "oomkit-store-batched-concurrent",
+    store_open,
+    store_get,
+    store_get_batch,
+    store_put,
+    store_del,
+    store_close,
 };

@@ -3,7 +3,8 @@
  *   {"name": .., "readers": k, "reads_per_s": .., "worst_write_us": .., ...}
  *
  * Usage: peers-concurrent BACKEND TSV_FILE [READERS_CSV [SECONDS [WRITES_PER_S]]]
- *   BACKEND: glib-rwlock | urcu-lfht | oomkit-store (when built with it)
+ *   BACKEND: glib-rwlock | urcu-lfht | oomkit-store | oomkit-store-batched (the last
+ *            two when built with the store)
  * Exit: 0 ok, 2 bad usage or unreadable input, 3 the run failed or a reader
  * missed a key that is always present. */
 #include "peer.h"
@@ -18,6 +19,7 @@ static const struct peer_backend *const backends[] = {
     &peer_backend_urcu_lfht,
 #ifdef PEERS_WITH_STORE
     &peer_backend_oomkit_store,
+    &peer_backend_oomkit_store_batched,
 #endif
 };
 

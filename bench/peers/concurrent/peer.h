@@ -2,7 +2,8 @@
  *
  * One program, peers-concurrent, loads the TSV workload, builds one backend
  * (a GLib hash table under a pthread rwlock, liburcu's lock-free cds_lfht,
- * or the oomkit store) and runs readers doing random hit lookups beside one
+ * or the oomkit store, read one key per call or in batches through
+ * oomkit_store_get_many) and runs readers doing random hit lookups beside one
  * writer that updates values at a fixed rate and also inserts and deletes
  * keys. harness.c runs the threads; each backend_*.c adapts one structure
  * to the small vtable below. Every backend sees the same keys, in the same
@@ -34,14 +35,20 @@ struct peer_input {
 int peer_input_load(const char *path, struct peer_input *in, size_t *bad_line);
 void peer_input_free(struct peer_input *in);
 
+/* Keys per call of a batched reader. */
+#define PEER_BATCH 64
+
 /* A structure under test. open builds it from every entry and returns NULL
  * on failure. get is the reader: it must be safe beside one concurrent
- * writer calling put and del, and returns 0 when the key is present. put
+ * writer calling put and del, and returns 0 when the key is present.
+ * get_batch, when not NULL, is the reader instead: it looks up keys[0..n)
+ * (n <= PEER_BATCH) in one call and returns how many it found. put
  * upserts; del removes a key that put inserted. The writer is one thread. */
 struct peer_backend {
     const char *name;
     void *(*open)(const struct peer_input *in);
     int (*get)(void *h, const struct peer_key *k, int64_t *value);
+    size_t (*get_batch)(void *h, const struct peer_key *const *keys, size_t n);
     int (*put)(void *h, const struct peer_key *k, int64_t value);
     int (*del)(void *h, const struct peer_key *k);
     void (*close)(void *h);
@@ -51,14 +58,15 @@ extern const struct peer_backend peer_backend_glib_rwlock;
 extern const struct peer_backend peer_backend_urcu_lfht;
 #ifdef PEERS_WITH_STORE
 extern const struct peer_backend peer_backend_oomkit_store;
+extern const struct peer_backend peer_backend_oomkit_store_batched;
 #endif
 
 struct peer_result {
     unsigned readers;
     double seconds;
-    double reads_per_s;      /* all readers together */
+    double reads_per_s;      /* keys looked up, all readers together */
     double writes_per_s;     /* achieved */
-    double worst_write_us;   /* the slowest single put or del */
+    double worst_write_us;   /* the slowest single put or del, timed around the call */
     uint64_t missed_reads;   /* hits that found nothing: must be 0 */
     int write_errors;        /* failed put or del: must be 0 */
 };
