@@ -20,6 +20,8 @@ static const char *const fields[] = {
     "bytes_per_entry",  "allocs_per_entry",  "build_ns_per_entry",
     "hit_ns",           "miss_ns",           "delete_object_ns",
     "list_namespace_ns", "reconcile_allocs_per_cycle", "reconcile_ns_per_cycle",
+    "worst_write_us",   "p999_write_us",     "build_worst_write_us",
+    "churn_worst_write_us",
 };
 
 static char *path_in_tmp(const char *file)
@@ -82,8 +84,16 @@ static void test_json_shape_and_values(void **state)
         json_object *s = json_object_array_get_idx(structures, i), *name;
         assert_true(json_object_object_get_ex(s, "name", &name));
         assert_string_equal(json_object_get_string(name), names[i]);
-        /* Exactly the name and the nine figures. */
-        assert_int_equal(json_object_object_length(s), 1 + sizeof(fields) / sizeof(fields[0]));
+        /* Exactly the name, the figures and the batched hit time, a number
+         * for the store (the only one with a batched lookup), null for the
+         * others. */
+        assert_int_equal(json_object_object_length(s), 2 + sizeof(fields) / sizeof(fields[0]));
+        json_object *batch;
+        assert_true(json_object_object_get_ex(s, "batch_hit_ns", &batch));
+        if (i == 0)
+            assert_true(field(s, "batch_hit_ns") > 0);
+        else
+            assert_null(batch);
         for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++) {
             double v = field(s, fields[f]);
             assert_true(v >= 0);
@@ -96,6 +106,14 @@ static void test_json_shape_and_values(void **state)
         assert_true(field(s, "delete_object_ns") > 0);
         assert_true(field(s, "list_namespace_ns") > 0);
         assert_true(field(s, "reconcile_ns_per_cycle") > 0);
+        /* The worst write is the worse of its two phases and bounds the
+         * 99.9th percentile. */
+        double build_worst = field(s, "build_worst_write_us");
+        double churn_worst = field(s, "churn_worst_write_us");
+        assert_true(field(s, "worst_write_us") > 0);
+        assert_true(field(s, "p999_write_us") <= field(s, "worst_write_us"));
+        assert_true(field(s, "worst_write_us") ==
+                    (build_worst > churn_worst ? build_worst : churn_worst));
         /* Every peer copies its strings: at least one allocation per object. */
         if (i > 0)
             assert_true(field(s, "allocs_per_entry") > 0.1);
