@@ -40,14 +40,14 @@
 /* Most ids one posting list holds (positions are 24 bits). */
 #define IX_LIST_MAX ((1u << 24) - 1)
 
+/* 28 bytes before the ids. The size is list_bytes(cap) and the dead slots
+ * number len - live, so neither is stored. */
 typedef struct oomkit__plist {
-    size_t bytes;               /* requested size */
     int64_t value;              /* immutable once published */
     struct oomkit__plist *next; /* writer only (clear chains lists here) */
-    uint32_t cap;
+    uint32_t cap;               /* writer only */
     uint32_t len;               /* acquire / release */
     uint32_t live;              /* relaxed */
-    uint32_t dead;              /* writer only */
     uint32_t ids[];             /* relaxed */
 } oomkit__plist;
 
@@ -67,6 +67,7 @@ typedef struct oomkit__sindex {
     uint8_t **pos;         /* writer only: pages of 3-byte positions */
     size_t npos;           /* pages addressable in pos */
     oomkit__plist *spare;  /* writer only: a prepared, unpublished list */
+    uint64_t budget_bytes; /* writer only: the store's budget (0 = none) */
     int private_build;     /* 1 while unpublished: free instead of retire */
 } oomkit__sindex;
 
@@ -107,8 +108,10 @@ size_t oomkit__ix_need(const oomkit__sindex *x, int64_t value, uint32_t id_bound
 int oomkit__ix_prepare(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id_bound);
 /* Adds object id under value, after a successful prepare. Never fails. */
 void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id);
-/* Removes object id from value's list (it is there). Never allocates;
- * needs 1 retire slot. */
+/* Removes object id from value's list (it is there). Never fails: a list
+ * left too loose is copied to its size only if the ledger has a slot, the
+ * budget has room and the allocation succeeds. Needs 1 retire slot (the
+ * emptied list and the loose one are never both retired). */
 void oomkit__ix_remove(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id);
 /* Compact: copies lists holding dead slots or much slack to their exact
  * size and rebuilds the value table without tombstones, within
