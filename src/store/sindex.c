@@ -25,13 +25,22 @@ static size_t vtab_bytes(uint64_t slots)
     return sizeof(oomkit__vtab) + (size_t)slots * sizeof(uint64_t);
 }
 
-/* Capacity of a fresh copy that holds n objects: the slack (n / 32 + 2)
- * lets the next copy wait for at least that many appends, so appends cost
- * O(1) amortised, while the ids stay near 4.1 bytes per object. */
+/* Capacity of a fresh copy that holds n objects: a slack of n / 32 + 2 lets
+ * the next copy wait for at least that many appends, so appends cost O(1)
+ * amortised while the ids stay near 4.1 bytes per object. The slots up to
+ * the end of the allocator's chunk cost nothing, so they are taken too. */
 static uint32_t list_cap_for(uint32_t n)
 {
     uint64_t c = (uint64_t)n + n / 32 + 2;
-    return c > IX_LIST_MAX ? IX_LIST_MAX : (uint32_t)c;
+    if (c >= IX_LIST_MAX)
+        return IX_LIST_MAX;
+    size_t fp = oomkit__alloc_footprint(list_bytes((uint32_t)c));
+    size_t over = list_bytes((uint32_t)c) >= 128 * 1024 ? 16 : 8;
+    uint64_t fill = (fp - over - offsetof(oomkit__plist, ids)) / sizeof(uint32_t);
+    if (fill > c && fill <= IX_LIST_MAX &&
+        oomkit__alloc_footprint(list_bytes((uint32_t)fill)) == fp)
+        c = fill;
+    return (uint32_t)c;
 }
 
 /* 1 if list l wastes more slots (dead or unused) than a removal may leave
@@ -40,7 +49,7 @@ static uint32_t list_cap_for(uint32_t n)
  * removals since the last one. */
 static int list_too_loose(const oomkit__plist *l)
 {
-    return l->cap - l->live > l->live / 16 + 4;
+    return l->cap > list_cap_for(l->live) + l->live / 32 + 2;
 }
 
 int oomkit__ix_full(const oomkit__sindex *x, int64_t value)
