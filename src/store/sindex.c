@@ -409,8 +409,8 @@ int oomkit__ix_shrink(oomkit__sindex *x, oomkit__smem *m, uint64_t budget_bytes,
         if (v <= IX_TOMB)
             continue;
         oomkit__plist *l = (oomkit__plist *)(uintptr_t)v;
-        if (l->len == l->live && l->cap <= l->live + l->live / 16 + 4)
-            continue;
+        if (l->len == l->live && l->cap == l->live)
+            continue; /* already exact */
         if (oomkit__smem_retire_room(m) == 0) {
             *next_slot = i;
             return 1;

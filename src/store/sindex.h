@@ -131,7 +131,7 @@ void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t 
  * budget has room and the allocation succeeds. Needs 1 retire slot (the
  * emptied list and the loose one are never both retired). */
 void oomkit__ix_remove(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id);
-/* Compact: copies lists holding dead slots or much slack to their exact
+/* Compact: copies every list holding dead or unused slots to its exact
  * size and rebuilds the value table without tombstones, within
  * budget_bytes (0 = none). Needs a retire slot per list: returns 1 when the
  * ledger is full (call again after a flush with the same *next_slot,
