@@ -43,10 +43,10 @@ static uint32_t list_cap_for(uint32_t n)
     return (uint32_t)c;
 }
 
-/* 1 if list l wastes more slots (dead or unused) than a removal may leave
- * before the list is copied to its size: live / 16 + 4, twice the slack of
- * a fresh copy plus a little, so a copy follows at least about live / 34
- * removals since the last one. */
+/* 1 if list l holds more slots than a fresh copy of its live ids would,
+ * plus that copy's slack again (live / 32 + 2): the dead and unused slots it
+ * may keep stay under twice a fresh copy's slack, and a copy on removal
+ * follows about live / 33 removals since the last copy (sindex.h, bounds). */
 static int list_too_loose(const oomkit__plist *l)
 {
     return l->cap > list_cap_for(l->live) + l->live / 32 + 2;
