@@ -14,9 +14,10 @@
  * object id instead of 4 is what keeps an index under 8 bytes per object. */
 #define POS_PAGE_BYTES ((size_t)3 << IX_POS_SHIFT)
 
+/* The ids start right after the 28-byte header (no padding before them). */
 static size_t list_bytes(uint32_t cap)
 {
-    return sizeof(oomkit__plist) + (size_t)cap * sizeof(uint32_t);
+    return offsetof(oomkit__plist, ids) + (size_t)cap * sizeof(uint32_t);
 }
 
 static size_t vtab_bytes(uint64_t slots)
@@ -24,13 +25,31 @@ static size_t vtab_bytes(uint64_t slots)
     return sizeof(oomkit__vtab) + (size_t)slots * sizeof(uint64_t);
 }
 
-/* Capacity of the list that takes live objects plus one: a sixteenth of
- * slack keeps the ids near 4.25 bytes per object while appends still cost
- * O(1) amortised (each copy follows at least live / 16 appends). */
-static uint32_t list_cap_for(uint32_t live)
+/* Capacity of a fresh copy that holds n objects: a slack of n / 32 + 2 lets
+ * the next copy wait for at least that many appends, so appends cost O(1)
+ * amortised while the ids stay near 4.1 bytes per object. The slots up to
+ * the end of the allocator's chunk cost nothing, so they are taken too. */
+static uint32_t list_cap_for(uint32_t n)
 {
-    uint64_t c = (uint64_t)live + 1 + (live + 1) / 16 + 3;
-    return c > IX_LIST_MAX ? IX_LIST_MAX : (uint32_t)c;
+    uint64_t c = (uint64_t)n + n / 32 + 2;
+    if (c >= IX_LIST_MAX)
+        return IX_LIST_MAX;
+    size_t fp = oomkit__alloc_footprint(list_bytes((uint32_t)c));
+    size_t over = list_bytes((uint32_t)c) >= 128 * 1024 ? 16 : 8;
+    uint64_t fill = (fp - over - offsetof(oomkit__plist, ids)) / sizeof(uint32_t);
+    if (fill > c && fill <= IX_LIST_MAX &&
+        oomkit__alloc_footprint(list_bytes((uint32_t)fill)) == fp)
+        c = fill;
+    return (uint32_t)c;
+}
+
+/* 1 if list l holds more slots than a fresh copy of its live ids would,
+ * plus that copy's slack again (live / 32 + 2): the dead and unused slots it
+ * may keep stay under twice a fresh copy's slack, and a copy on removal
+ * follows about live / 33 removals since the last copy (sindex.h, bounds). */
+static int list_too_loose(const oomkit__plist *l)
+{
+    return l->cap > list_cap_for(l->live) + l->live / 32 + 2;
 }
 
 int oomkit__ix_full(const oomkit__sindex *x, int64_t value)
@@ -78,13 +97,13 @@ void oomkit__ix_destroy(oomkit__sindex *x, oomkit__smem *m)
             uint64_t v = t->slots[i];
             if (v > IX_TOMB) {
                 oomkit__plist *l = (oomkit__plist *)(uintptr_t)v;
-                ix_free(x, m, l, l->bytes);
+                ix_free(x, m, l, list_bytes(l->cap));
             }
         }
         ix_free(x, m, t, t->bytes);
     }
     if (x->spare != NULL)
-        ix_free(x, m, x->spare, x->spare->bytes);
+        ix_free(x, m, x->spare, list_bytes(x->spare->cap));
     for (size_t p = 0; p < x->npos; p++)
         if (x->pos[p] != NULL)
             ix_free(x, m, x->pos[p], POS_PAGE_BYTES);
@@ -121,7 +140,7 @@ static uint32_t spare_cap_needed(const oomkit__plist *l)
 {
     if (l != NULL && l->len < l->cap)
         return 0;
-    return list_cap_for(l ? l->live : 0);
+    return list_cap_for(l ? l->live + 1 : 1);
 }
 
 static size_t pos_need(const oomkit__sindex *x, uint32_t id_bound)
@@ -227,10 +246,9 @@ int oomkit__ix_prepare(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32
         oomkit__plist *n = ix_alloc(x, m, list_bytes(cap));
         if (n == NULL)
             return -ENOMEM;
-        n->bytes = list_bytes(cap);
         n->cap = cap;
         if (x->spare != NULL)
-            ix_free(x, m, x->spare, x->spare->bytes);
+            ix_free(x, m, x->spare, list_bytes(x->spare->cap));
         x->spare = n;
     }
     return 0;
@@ -261,6 +279,33 @@ static uint64_t *slot_of(oomkit__sindex *x, const oomkit__plist *l)
             return &t->slots[i];
 }
 
+/* Fills the unpublished list n (capacity set) with l's live ids in order,
+ * moving their positions; l == NULL makes it empty. */
+static void list_fill(oomkit__sindex *x, oomkit__plist *n, const oomkit__plist *l, int64_t value)
+{
+    n->value = value;
+    n->next = NULL;
+    n->len = 0;
+    for (uint32_t i = 0; l != NULL && i < l->len; i++) {
+        uint32_t oid = l->ids[i];
+        if (oid == IX_DEAD)
+            continue;
+        pos_set(x, oid, n->len);
+        n->ids[n->len++] = oid;
+    }
+    n->live = n->len;
+}
+
+/* Publishes the filled copy n in place of l (in slot) and retires l. A
+ * reader still in l keeps its snapshot; one that finds n sees every live
+ * id once, since n holds no id twice. */
+static void list_swap(oomkit__sindex *x, oomkit__smem *m, uint64_t *slot, oomkit__plist *l,
+                      oomkit__plist *n)
+{
+    STORE_REL(slot, (uint64_t)(uintptr_t)n);
+    ix_retire(x, m, l, list_bytes(l->cap));
+}
+
 void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id)
 {
     oomkit__plist *l = (oomkit__plist *)oomkit__ix_find(x, value);
@@ -269,20 +314,9 @@ void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t 
          * publish it in place of the old list, retire the old one. */
         oomkit__plist *n = x->spare;
         x->spare = NULL;
-        n->value = value;
-        n->next = NULL;
-        n->len = n->live = n->dead = 0;
+        list_fill(x, n, l, value);
         if (l != NULL) {
-            for (uint32_t i = 0; i < l->len; i++) {
-                uint32_t oid = l->ids[i];
-                if (oid == IX_DEAD)
-                    continue;
-                pos_set(x, oid, n->len);
-                n->ids[n->len++] = oid;
-            }
-            n->live = n->len;
-            STORE_REL(slot_of(x, l), (uint64_t)(uintptr_t)n);
-            ix_retire(x, m, l, l->bytes);
+            list_swap(x, m, slot_of(x, l), l, n);
         } else {
             vtab_put(x->vt, n, &x->tomb);
             STORE_RLX(&x->nvalues, x->nvalues + 1);
@@ -297,20 +331,42 @@ void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t 
     STORE_RLX(&x->objects, x->objects + 1);
 }
 
+/* Copies l to its size if it became too loose, best-effort: skipped when
+ * the ledger has no free slot, the budget has no room or the allocation
+ * fails, since a removal must not fail. The list stays correct either way;
+ * the next removal (or the next full append) tries again. */
+static void maybe_tighten(oomkit__sindex *x, oomkit__smem *m, oomkit__plist *l)
+{
+    if (!list_too_loose(l) || oomkit__smem_retire_room(m) == 0)
+        return;
+    uint32_t cap = list_cap_for(l->live);
+    size_t bytes = list_bytes(cap);
+    if (x->budget_bytes != 0 &&
+        oomkit__smem_total(m) + oomkit__alloc_footprint(bytes) > x->budget_bytes)
+        return;
+    oomkit__plist *n = ix_alloc(x, m, bytes);
+    if (n == NULL)
+        return;
+    n->cap = cap;
+    list_fill(x, n, l, l->value);
+    list_swap(x, m, slot_of(x, l), l, n);
+}
+
 void oomkit__ix_remove(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id)
 {
     oomkit__plist *l = (oomkit__plist *)oomkit__ix_find(x, value);
     uint32_t p = pos_get(x, id);
     STORE_RLX(&l->ids[p], IX_DEAD);
     STORE_RLX(&l->live, l->live - 1);
-    l->dead++;
     STORE_RLX(&x->objects, x->objects - 1);
     if (l->live == 0) {
         STORE_REL(slot_of(x, l), (uint64_t)IX_TOMB);
         x->tomb++;
         STORE_RLX(&x->nvalues, x->nvalues - 1);
-        ix_retire(x, m, l, l->bytes);
+        ix_retire(x, m, l, list_bytes(l->cap));
+        return;
     }
+    maybe_tighten(x, m, l);
 }
 
 void oomkit__ix_unpublish_all(oomkit__sindex *x, oomkit__plist **chain)
@@ -337,7 +393,7 @@ void oomkit__ix_free_chain(oomkit__sindex *x, oomkit__smem *m, oomkit__plist *ch
 {
     while (chain != NULL) {
         oomkit__plist *next = chain->next;
-        ix_free(x, m, chain, chain->bytes);
+        ix_free(x, m, chain, list_bytes(chain->cap));
         chain = next;
     }
 }
@@ -353,8 +409,8 @@ int oomkit__ix_shrink(oomkit__sindex *x, oomkit__smem *m, uint64_t budget_bytes,
         if (v <= IX_TOMB)
             continue;
         oomkit__plist *l = (oomkit__plist *)(uintptr_t)v;
-        if (l->dead == 0 && l->cap <= l->live + l->live / 16 + 4)
-            continue;
+        if (l->len == l->live && l->cap == l->live)
+            continue; /* already exact */
         if (oomkit__smem_retire_room(m) == 0) {
             *next_slot = i;
             return 1;
@@ -367,25 +423,13 @@ int oomkit__ix_shrink(oomkit__sindex *x, oomkit__smem *m, uint64_t budget_bytes,
         oomkit__plist *n = ix_alloc(x, m, bytes);
         if (n == NULL)
             return -ENOMEM;
-        n->bytes = bytes;
-        n->value = l->value;
-        n->next = NULL;
         n->cap = cap;
-        n->len = n->dead = 0;
-        for (uint32_t j = 0; j < l->len; j++) {
-            uint32_t oid = l->ids[j];
-            if (oid == IX_DEAD)
-                continue;
-            pos_set(x, oid, n->len);
-            n->ids[n->len++] = oid;
-        }
-        n->live = n->len;
-        STORE_REL(&t->slots[i], (uint64_t)(uintptr_t)n);
-        ix_retire(x, m, l, l->bytes);
+        list_fill(x, n, l, l->value);
+        list_swap(x, m, &t->slots[i], l, n);
     }
     *next_slot = UINT64_MAX;
     if (x->spare != NULL) {
-        ix_free(x, m, x->spare, x->spare->bytes);
+        ix_free(x, m, x->spare, list_bytes(x->spare->cap));
         x->spare = NULL;
     }
     /* The value table: rebuilt for the live values at a load of at most 1/2

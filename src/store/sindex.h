@@ -3,7 +3,7 @@
  * beside the namespace lists (nslist.h) and borrows their design.
  *
  *   value table (open addressing, u64 slots)     posting list per value
- *   [ 0 | plist* | 1 | plist* ... ]  ------->    { bytes value cap len live dead | u32 ids[cap] }
+ *   [ 0 | plist* | 1 | plist* ... ]  ------->    { value next cap len live | u32 ids[cap] }
  *                                                  ids[i] = object id or IX_DEAD
  *   position pages (writer only): object id -> its slot in its posting list
  *
@@ -13,13 +13,31 @@
  *   reused.
  * - Appending writes ids[len] and release-stores len; removing stores
  *   IX_DEAD in the object's slot (found through the position pages, O(1)).
- *   A full list is replaced by a compacted copy sized live * 17/16 + 4 and the
- *   old one retired; a list whose last object leaves is unpublished and
- *   retired, so a value without objects holds no memory.
+ *   A list whose last object leaves is unpublished and retired, so a value
+ *   without objects holds no memory.
+ * - A list is replaced by a copy of its live ids, sized f(n) = n + n/32 + 2
+ *   (rounded up to the allocator's chunk), and the old one retired: when an
+ *   append finds it full, and when a removal leaves cap > f(live) + live/32
+ *   + 2 (dead slots plus unused ones). The copy on removal is best-effort: it
+ *   is skipped if the ledger has no slot, the budget no room or the
+ *   allocation fails, so a delete never fails; the next removal retries.
  * - Readers snapshot len once and check each visited object's current field
  *   value: an object that left and came back is appended past the snapshot,
  *   so it is seen at most once, and a stale copy never yields an object that
- *   no longer has the value.
+ *   no longer has the value. A copy holds each live id once, in order.
+ *
+ * Bounds. Wasted slots (dead or unused) per list stay at most about
+ * 2 * (live/32 + 2) + 3, so at 100 objects per value the index costs about
+ * 3 (position) + 4.2 (ids) + 0.45 (28-byte header and chunk overhead per
+ * list) + 0.16 (value table) bytes per object: 7.7 to 7.95 after any writes,
+ * 7.6 after compact (the 8-byte target; smaller lists cost more per object,
+ * since a list costs 36 bytes before its ids). Positions are paid per id
+ * below the highest id, indexed or not. Work: a copy of a list costs O(cap);
+ * a fresh copy has at least n/32 + 2 free slots, so it follows at least that
+ * many appends, and about live/33 removals (for lists under about 64
+ * objects, where the chunk rounding moves f by 4 at a time, one copy per 4
+ * removals), so each write pays O(1) amortised: about 33 id copies (at most
+ * 16 for a small list) and one allocation per max(4, live/33) removals.
  * Writer: one at a time, under the store mutex. Readers: in a read section. */
 #ifndef OOMKIT_STORE_SINDEX_H
 #define OOMKIT_STORE_SINDEX_H
@@ -40,14 +58,14 @@
 /* Most ids one posting list holds (positions are 24 bits). */
 #define IX_LIST_MAX ((1u << 24) - 1)
 
+/* 28 bytes before the ids. The size is list_bytes(cap) and the dead slots
+ * number len - live, so neither is stored. */
 typedef struct oomkit__plist {
-    size_t bytes;               /* requested size */
     int64_t value;              /* immutable once published */
     struct oomkit__plist *next; /* writer only (clear chains lists here) */
-    uint32_t cap;
+    uint32_t cap;               /* writer only */
     uint32_t len;               /* acquire / release */
     uint32_t live;              /* relaxed */
-    uint32_t dead;              /* writer only */
     uint32_t ids[];             /* relaxed */
 } oomkit__plist;
 
@@ -67,6 +85,7 @@ typedef struct oomkit__sindex {
     uint8_t **pos;         /* writer only: pages of 3-byte positions */
     size_t npos;           /* pages addressable in pos */
     oomkit__plist *spare;  /* writer only: a prepared, unpublished list */
+    uint64_t budget_bytes; /* writer only: the store's budget (0 = none) */
     int private_build;     /* 1 while unpublished: free instead of retire */
 } oomkit__sindex;
 
@@ -107,10 +126,12 @@ size_t oomkit__ix_need(const oomkit__sindex *x, int64_t value, uint32_t id_bound
 int oomkit__ix_prepare(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id_bound);
 /* Adds object id under value, after a successful prepare. Never fails. */
 void oomkit__ix_add(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id);
-/* Removes object id from value's list (it is there). Never allocates;
- * needs 1 retire slot. */
+/* Removes object id from value's list (it is there). Never fails: a list
+ * left too loose is copied to its size only if the ledger has a slot, the
+ * budget has room and the allocation succeeds. Needs 1 retire slot (the
+ * emptied list and the loose one are never both retired). */
 void oomkit__ix_remove(oomkit__sindex *x, oomkit__smem *m, int64_t value, uint32_t id);
-/* Compact: copies lists holding dead slots or much slack to their exact
+/* Compact: copies every list holding dead or unused slots to its exact
  * size and rebuilds the value table without tombstones, within
  * budget_bytes (0 = none). Needs a retire slot per list: returns 1 when the
  * ledger is full (call again after a flush with the same *next_slot,

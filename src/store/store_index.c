@@ -106,6 +106,7 @@ int oomkit_store_index_add(oomkit_store *s, oomkit_str key, uint32_t *index_id)
     }
     oomkit__sindex *x = &s->ix[s->nix];
     oomkit__ix_init(x, key_id);
+    x->budget_bytes = s->budget_bytes;
     x->private_build = 1;
     r = build(s, x);
     if (r != 0) {

@@ -341,12 +341,188 @@ static void test_api(void **state)
     oomkit_set_allocator(NULL);
 }
 
+/* Allocator that fails every call while failing is set. */
+static int failing;
+static void *fail_malloc(size_t n, void *c) { (void)c; return failing ? NULL : malloc(n); }
+static void *fail_realloc(void *p, size_t n, void *c) { (void)c; return failing ? NULL : realloc(p, n); }
+
+/* A removal that leaves its list loose copies it to its size, but only as
+ * best effort: with every allocation failing, deletes still succeed and the
+ * index stays exact; once memory is back, the next removal tightens it. */
+static void test_remove_best_effort(void **state)
+{
+    (void)state;
+    oomkit_allocator a = { fail_malloc, fail_realloc, cnt_free, NULL };
+    oomkit_set_allocator(&a);
+    oomkit_store *s = NULL;
+    assert_int_equal(oomkit_store_open(NULL, &s), 0);
+    uint32_t ix;
+    assert_int_equal(oomkit_store_index_add(s, S("node"), &ix), 0);
+    char nm[32];
+    for (int i = 0; i < 4000; i++) {
+        snprintf(nm, sizeof(nm), "pod-%d", i);
+        assert_int_equal(oomkit_store_put(s, S("default"), S(nm), S("node"), 7), 0);
+    }
+    oomkit_store_stats st0, st1, st2;
+    assert_int_equal(oomkit_store_stats_get(s, &st0), 0);
+    failing = 1;
+    for (int i = 0; i < 2000; i++) {
+        snprintf(nm, sizeof(nm), "pod-%d", i);
+        assert_int_equal(oomkit_store_del_object(s, S("default"), S(nm)), 0);
+    }
+    failing = 0;
+    assert_int_equal(oomkit_store_stats_get(s, &st1), 0);
+    assert_int_equal(st1.indexed_objects, 2000);
+    assert_int_equal(st1.bytes_indexes, st0.bytes_indexes); /* nothing copied */
+    uint64_t n = 0;
+    assert_int_equal(oomkit_store_index_each(s, ix, 7, count_cb, &n), 0);
+    assert_int_equal(n, 2000);
+    assert_int_equal(oomkit_store_del_object(s, S("default"), S("pod-2000")), 0);
+    assert_int_equal(oomkit_store_stats_get(s, &st2), 0);
+    /* The 2000 dead slots went (less the copy's slack). */
+    assert_true(st2.bytes_indexes + 1900 * 4 <= st1.bytes_indexes);
+    n = 0;
+    assert_int_equal(oomkit_store_index_each(s, ix, 7, count_cb, &n), 0);
+    assert_int_equal(n, 1999);
+    oomkit_store_close(s);
+    oomkit_set_allocator(NULL);
+}
+
+/* ---- bytes per indexed object under churn ------------------------------------ */
+
+#define CH_OBJ 100000
+#define CH_VALS 1000
+
+typedef struct churn {
+    int32_t val[CH_OBJ];  /* -1 while the object is deleted */
+    uint64_t count[CH_VALS];
+    unsigned char seen[CH_OBJ];
+    int64_t value;        /* the value being visited */
+    uint64_t visits;
+} churn;
+
+static int churn_visit(void *ctx, oomkit_str ns, oomkit_str name, oomkit_store_obj obj)
+{
+    churn *c = ctx;
+    (void)ns, (void)obj;
+    char b[16] = { 0 };
+    memcpy(b, name.ptr, name.len < 15 ? name.len : 15);
+    int o = atoi(b + 1);
+    assert_true(o >= 0 && o < CH_OBJ);
+    assert_int_equal(c->seen[o], 0); /* at most once */
+    c->seen[o] = 1;
+    assert_int_equal(c->val[o], c->value);
+    c->visits++;
+    return 0;
+}
+
+static int churn_values(void *ctx, int64_t value, uint64_t objects)
+{
+    churn *c = ctx;
+    assert_true(value >= 0 && value < CH_VALS);
+    assert_int_equal(objects, c->count[value]);
+    c->visits += objects;
+    return 0;
+}
+
+/* The index holds exactly the model: every value's objects once each. */
+static void churn_check(oomkit_store *s, uint32_t ix, churn *c)
+{
+    memset(c->count, 0, sizeof(c->count));
+    uint64_t live = 0;
+    for (int o = 0; o < CH_OBJ; o++)
+        if (c->val[o] >= 0)
+            c->count[c->val[o]]++, live++;
+    c->visits = 0;
+    assert_int_equal(oomkit_store_index_values(s, ix, churn_values, c), 0);
+    assert_int_equal(c->visits, live);
+    memset(c->seen, 0, sizeof(c->seen));
+    c->visits = 0;
+    for (int64_t v = 0; v < CH_VALS; v++) {
+        c->value = v;
+        assert_int_equal(oomkit_store_index_each(s, ix, v, churn_visit, c), 0);
+    }
+    assert_int_equal(c->visits, live);
+}
+
+/* Bytes of the index per indexed object, checked against the target. */
+static void churn_bytes(oomkit_store *s, const char *when)
+{
+    oomkit_store_stats st;
+    assert_int_equal(oomkit_store_stats_get(s, &st), 0);
+    double per = (double)st.bytes_indexes / (double)st.indexed_objects;
+    if (per > 8.0)
+        fail_msg("%s: %.3f bytes per indexed object (%llu bytes, %llu objects)", when, per,
+                 (unsigned long long)st.bytes_indexes, (unsigned long long)st.indexed_objects);
+}
+
+/* 100k objects over 1000 values, then a long random churn: moves (half of
+ * them into a window of 100 values that drifts, so some lists drain while
+ * others fill), deletes (2 in 100 picks of a live object) and reinserts (a
+ * deleted object, when picked, comes back under a random value), so about 2%
+ * of the ids are dead at any time: positions cost 3 bytes per id, indexed or
+ * not. After every write the index stays at most 8 bytes per indexed
+ * object, and it stays exact. */
+static void test_churn_bytes(void **state)
+{
+    (void)state;
+    static churn c;
+    oomkit_store *s = NULL;
+    assert_int_equal(oomkit_store_open(NULL, &s), 0);
+    uint32_t ix, key;
+    assert_int_equal(oomkit_store_index_add(s, S("node"), &ix), 0);
+    assert_int_equal(oomkit_store_key(s, S("node"), 0, &key), 0);
+    static oomkit_store_obj h[CH_OBJ];
+    static char names[CH_OBJ][8];
+    rng r = { 2024 };
+    for (int o = 0; o < CH_OBJ; o++) {
+        snprintf(names[o], sizeof(names[o]), "o%d", o);
+        c.val[o] = (int32_t)rng_below(&r, CH_VALS);
+        assert_int_equal(oomkit_store_object(s, S("pods"), S(names[o]), 1, &h[o]), 0);
+        assert_int_equal(oomkit_store_obj_put(s, h[o], key, c.val[o]), 0);
+    }
+    churn_bytes(s, "after inserts");
+    churn_check(s, ix, &c);
+    uint64_t nops = STORE_TEST_ASAN ? 400000 : 2000000;
+    uint32_t window = 0;
+    for (uint64_t i = 0; i < nops; i++) {
+        int o = (int)rng_below(&r, CH_OBJ);
+        uint32_t op = rng_below(&r, 100);
+        int32_t v = op < 50 ? (int32_t)((window + rng_below(&r, 100)) % CH_VALS)
+                            : (int32_t)rng_below(&r, CH_VALS);
+        if (c.val[o] >= 0 && op < 98) {
+            assert_int_equal(oomkit_store_obj_put(s, h[o], key, v), 0);
+            c.val[o] = v;
+        } else if (c.val[o] >= 0) {
+            assert_int_equal(oomkit_store_del_object(s, S("pods"), S(names[o])), 0);
+            c.val[o] = -1;
+        } else {
+            assert_int_equal(oomkit_store_object(s, S("pods"), S(names[o]), 1, &h[o]), 0);
+            assert_int_equal(oomkit_store_obj_put(s, h[o], key, v), 0);
+            c.val[o] = v;
+        }
+        churn_bytes(s, "during churn");
+        if (i % 10000 == 9999)
+            window = (window + 7) % CH_VALS;
+        if (i % 500000 == 499999)
+            churn_check(s, ix, &c);
+    }
+    churn_bytes(s, "after churn");
+    churn_check(s, ix, &c);
+    assert_int_equal(oomkit_store_compact(s), 0);
+    churn_bytes(s, "after compact");
+    churn_check(s, ix, &c);
+    oomkit_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_api),
         cmocka_unit_test(test_diff_million),
         cmocka_unit_test(test_diff_budget),
+        cmocka_unit_test(test_remove_best_effort),
+        cmocka_unit_test(test_churn_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
