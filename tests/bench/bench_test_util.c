@@ -79,8 +79,9 @@ int bt_run(const char *cmd, char **out, char **err)
 {
     const char *dir = bt_tmpdir();
     char out_path[PATH_MAX], err_path[PATH_MAX];
-    snprintf(out_path, sizeof(out_path), "%s/.stdout", dir);
-    snprintf(err_path, sizeof(err_path), "%s/.stderr", dir);
+    if (snprintf(out_path, sizeof(out_path), "%s/.stdout", dir) >= (int)sizeof(out_path) ||
+        snprintf(err_path, sizeof(err_path), "%s/.stderr", dir) >= (int)sizeof(err_path))
+        return -1;
     size_t need = strlen(cmd) + strlen(out_path) + strlen(err_path) + 16;
     char *full = malloc(need);
     if (full == NULL)
