@@ -56,14 +56,17 @@ static void drain_ledger(oomkit_store *s)
     s->m.retire_bytes = 0;
 }
 
-/* Frees a batch's entries and their array; the batch stays in flight until
- * its callback has run. */
+/* Frees a batch's entries; a fresh-size array becomes its spare, a grown
+ * one goes. The batch stays in flight until its callback has run. */
 static void drain_batch(oomkit_store *s, oomkit__gp_batch *b)
 {
     if (b->entries == NULL)
         return;
     drain_entries(s, b->entries, b->n);
-    b->spare = b->entries;
+    if (b->cap == SMEM_RETIRE_SLOTS && b->spare == NULL)
+        b->spare = b->entries;
+    else
+        oomkit__smem_free(&s->m, SM_TABLES, b->entries, b->cap * sizeof(oomkit__retired));
     b->entries = NULL;
 }
 
@@ -111,7 +114,9 @@ static int seal(oomkit_store *s)
     }
     b->entries = m->retire;
     b->n = m->nretire;
+    b->cap = m->retire_cap;
     m->retire = b->spare;
+    m->retire_cap = SMEM_RETIRE_SLOTS;
     b->spare = NULL;
     b->token = STORE_SYNC(s);
     STORE_RLX(&b->state, GP_WAITING);
@@ -159,16 +164,57 @@ void oomkit__reclaim_now(oomkit_store *s)
     }
 }
 
+/* Bytes in one batch before it is sealed. */
+static uint64_t batch_bound(const oomkit_store *s)
+{
+    uint64_t bound = oomkit__smem_total(&s->m) / 128;
+    return bound < FLUSH_MIN_BYTES ? FLUSH_MIN_BYTES : bound;
+}
+
+/* Retired bytes not yet freed, in the ledger and in flight. */
+static uint64_t waiting_bytes(const oomkit_store *s)
+{
+    return oomkit__smem_get(&s->m.part[SM_RETIRED]) + oomkit__smem_get(&s->m.retired_blocks);
+}
+
+/* Doubles the ledger's array. 0, or -1 (no memory, or not within budget). */
+static int grow_ledger(oomkit_store *s)
+{
+    oomkit__smem *m = &s->m;
+    size_t cap = m->retire_cap * 2, bytes = cap * sizeof(oomkit__retired);
+    if (s->budget_bytes != 0 &&
+        oomkit__smem_total(m) + oomkit__alloc_footprint(bytes) > s->budget_bytes)
+        return -1;
+    oomkit__retired *r = oomkit__smem_alloc(m, SM_TABLES, bytes);
+    if (r == NULL)
+        return -1;
+    memcpy(r, m->retire, m->nretire * sizeof(oomkit__retired));
+    oomkit__smem_free(m, SM_TABLES, m->retire, m->retire_cap * sizeof(oomkit__retired));
+    m->retire = r;
+    m->retire_cap = cap;
+    return 0;
+}
+
+/* The ledger is over its bound or short of entries: seal it; with every
+ * batch in flight, keep filling it (growing it if entries are short) while
+ * the bytes waiting stay under the hard bound, else wait for readers. The
+ * call_rcu thread of liburcu 0.13 pauses 10 ms after each round, so at a
+ * high write rate batches wait that long: the ledger grows meanwhile. */
+static void make_room(oomkit_store *s, size_t entries)
+{
+    if (seal(s) == 0)
+        return;
+    if (waiting_bytes(s) > (SMEM_GP_BATCHES + 1) * batch_bound(s) ||
+        (oomkit__smem_retire_room(&s->m) < entries && grow_ledger(s) != 0))
+        wait_and_drain(s);
+}
+
 void oomkit__reclaim_after_write(oomkit_store *s)
 {
     oomkit__smem *m = &s->m;
     reap(s);
-    uint64_t bound = oomkit__smem_total(m) / 128;
-    if (bound < FLUSH_MIN_BYTES)
-        bound = FLUSH_MIN_BYTES;
-    if (m->retire_bytes > bound || oomkit__smem_retire_room(m) < WRITE_RETIRE_SLOTS)
-        if (seal(s) != 0)
-            wait_and_drain(s);
+    if (m->retire_bytes > batch_bound(s) || oomkit__smem_retire_room(m) < WRITE_RETIRE_SLOTS)
+        make_room(s, WRITE_RETIRE_SLOTS);
 }
 
 void oomkit__reclaim_room(oomkit_store *s, size_t n)
@@ -176,8 +222,7 @@ void oomkit__reclaim_room(oomkit_store *s, size_t n)
     if (oomkit__smem_retire_room(&s->m) >= n)
         return;
     reap(s);
-    if (seal(s) != 0)
-        wait_and_drain(s);
+    make_room(s, n);
 }
 
 void oomkit__reclaim_close(oomkit_store *s)

@@ -37,9 +37,9 @@ typedef struct oomkit__retired {
     size_t bytes;     /* requested size (buffers, blocks, pages) */
 } oomkit__retired;
 
-/* Retire entries the ledger holds before the writer must wait for readers.
- * 1024 entries keep the ledger at 16 KiB while bounding grace periods to one
- * per thousand structural changes. */
+/* Entries of a fresh ledger (16 KiB). A ledger that fills while every
+ * batch is in flight doubles instead (reclaim.c), and goes back to this
+ * size once sealed and freed. */
 #define SMEM_RETIRE_SLOTS 1024
 
 /* Ledgers handed to call_rcu at once (reclaim.h). */
@@ -49,8 +49,9 @@ typedef struct oomkit__retired {
 typedef struct oomkit__gp_batch {
     struct rcu_head head;      /* call_rcu */
     oomkit__retired *entries;  /* writer only: the sealed ledger, NULL once drained */
-    oomkit__retired *spare;    /* writer only: an empty ledger array to swap in */
+    oomkit__retired *spare;    /* writer only: an empty fresh-size array to swap in */
     size_t n;
+    size_t cap;                /* entries' capacity */
     const void *token;         /* TSan's grace-period address (sync.h) */
     int state;                 /* free / waiting / over; acquire / release */
 } oomkit__gp_batch;
@@ -61,8 +62,9 @@ typedef struct oomkit__smem {
     uint64_t retired_blocks;   /* bytes of retired blocks (inside SM_SLAB) */
     uint64_t allocations;      /* allocator calls since open */
     uint64_t resizes;          /* table growths and shrinks since open */
-    oomkit__retired *retire;   /* SMEM_RETIRE_SLOTS entries, writer only */
+    oomkit__retired *retire;   /* retire_cap entries, writer only */
     size_t nretire;
+    size_t retire_cap;
     uint64_t retire_bytes;     /* pending retired bytes, blocks and buffers */
     oomkit__gp_batch gp[SMEM_GP_BATCHES]; /* writer; state also call_rcu's */
 } oomkit__smem;
@@ -91,7 +93,7 @@ void oomkit__smem_free(oomkit__smem *m, int part, void *p, size_t size);
 /* Free retire entries left. */
 static inline size_t oomkit__smem_retire_room(const oomkit__smem *m)
 {
-    return SMEM_RETIRE_SLOTS - m->nretire;
+    return m->retire_cap - m->nretire;
 }
 /* Retires a buffer of part SM_ATOMS or SM_TABLES: its bytes move to
  * SM_RETIRED until it is freed. The caller made sure there is room. */

@@ -152,6 +152,7 @@ int oomkit_store_open(const oomkit_store_options *opts, oomkit_store **out)
     oomkit__handles_init(&s->h);
     oomkit__slab_init(&s->slab);
     s->m.retire = oomkit__smem_alloc(&s->m, SM_TABLES, SMEM_RETIRE_SLOTS * sizeof(oomkit__retired));
+    s->m.retire_cap = SMEM_RETIRE_SLOTS;
     if (s->m.retire == NULL) {
         oomkit__free(s);
         return -ENOMEM;
