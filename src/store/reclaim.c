@@ -6,12 +6,15 @@
 
 #include "core/alloc.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <urcu/compiler.h>
 
 #define FLUSH_MIN_BYTES (16u * 1024u)
 #define LEDGER_BYTES (SMEM_RETIRE_SLOTS * sizeof(oomkit__retired))
+/* Retired entries one write frees at most (tens of microseconds). */
+#define REAP_PER_WRITE 512
 
 enum { GP_FREE, GP_WAITING, GP_OVER };
 
@@ -56,18 +59,25 @@ static void drain_ledger(oomkit_store *s)
     s->m.retire_bytes = 0;
 }
 
-/* Frees a batch's entries; a fresh-size array becomes its spare, a grown
- * one goes. The batch stays in flight until its callback has run. */
-static void drain_batch(oomkit_store *s, oomkit__gp_batch *b)
+/* Frees up to `limit` more of a batch's entries (from b->done on); once
+ * all are freed, a fresh-size array becomes its spare and a grown one goes.
+ * Returns the entries freed. The batch stays in flight until its callback
+ * has run. */
+static size_t drain_batch(oomkit_store *s, oomkit__gp_batch *b, size_t limit)
 {
     if (b->entries == NULL)
-        return;
-    drain_entries(s, b->entries, b->n);
-    if (b->cap == SMEM_RETIRE_SLOTS && b->spare == NULL)
-        b->spare = b->entries;
-    else
-        oomkit__smem_free(&s->m, SM_TABLES, b->entries, b->cap * sizeof(oomkit__retired));
-    b->entries = NULL;
+        return 0;
+    size_t n = b->n - b->done < limit ? b->n - b->done : limit;
+    drain_entries(s, b->entries + b->done, n);
+    b->done += n;
+    if (b->done == b->n) {
+        if (b->cap == SMEM_RETIRE_SLOTS && b->spare == NULL)
+            b->spare = b->entries;
+        else
+            oomkit__smem_free(&s->m, SM_TABLES, b->entries, b->cap * sizeof(oomkit__retired));
+        b->entries = NULL;
+    }
+    return n;
 }
 
 /* The call_rcu thread, after a grace period: only marks the batch. */
@@ -79,15 +89,18 @@ static void grace_period_over(struct rcu_head *head)
     STORE_REL(&b->state, GP_OVER);
 }
 
-/* Frees the batches whose grace period is over. */
-static void reap(oomkit_store *s)
+/* Frees entries of the batches whose grace period is over, at most
+ * REAP_PER_WRITE of them per call so that no single write pays for a
+ * large batch (a write retires one or two entries, so reaping keeps up). */
+static void reap(oomkit_store *s, size_t limit)
 {
-    for (int i = 0; i < SMEM_GP_BATCHES; i++) {
+    for (int i = 0; i < SMEM_GP_BATCHES && limit != 0; i++) {
         oomkit__gp_batch *b = &s->m.gp[i];
         if (LOAD_ACQ(&b->state) != GP_OVER)
             continue;
-        drain_batch(s, b);
-        STORE_RLX(&b->state, GP_FREE);
+        limit -= drain_batch(s, b, limit);
+        if (b->entries == NULL)
+            STORE_RLX(&b->state, GP_FREE);
     }
 }
 
@@ -114,6 +127,7 @@ static int seal(oomkit_store *s)
     }
     b->entries = m->retire;
     b->n = m->nretire;
+    b->done = 0;
     b->cap = m->retire_cap;
     m->retire = b->spare;
     m->retire_cap = SMEM_RETIRE_SLOTS;
@@ -134,8 +148,8 @@ void oomkit__reclaim_waited(oomkit_store *s)
     /* Every batch in flight was sealed before the caller's grace period. */
     drain_ledger(s);
     for (int i = 0; i < SMEM_GP_BATCHES; i++)
-        drain_batch(s, &s->m.gp[i]);
-    reap(s);
+        drain_batch(s, &s->m.gp[i], SIZE_MAX);
+    reap(s, SIZE_MAX);
 }
 
 /* Waits for a grace period if anything waits for one, and frees it all. */
@@ -148,7 +162,7 @@ static void wait_and_drain(oomkit_store *s)
         oomkit__rcu_wait(STORE_SYNC(s));
         oomkit__reclaim_waited(s);
     }
-    reap(s);
+    reap(s, SIZE_MAX);
 }
 
 void oomkit__reclaim_now(oomkit_store *s)
@@ -212,7 +226,7 @@ static void make_room(oomkit_store *s, size_t entries)
 void oomkit__reclaim_after_write(oomkit_store *s)
 {
     oomkit__smem *m = &s->m;
-    reap(s);
+    reap(s, REAP_PER_WRITE);
     if (m->retire_bytes > batch_bound(s) || oomkit__smem_retire_room(m) < WRITE_RETIRE_SLOTS)
         make_room(s, WRITE_RETIRE_SLOTS);
 }
@@ -221,7 +235,7 @@ void oomkit__reclaim_room(oomkit_store *s, size_t n)
 {
     if (oomkit__smem_retire_room(&s->m) >= n)
         return;
-    reap(s);
+    reap(s, REAP_PER_WRITE);
     make_room(s, n);
 }
 
@@ -230,7 +244,7 @@ void oomkit__reclaim_close(oomkit_store *s)
     int in_flight = 0;
     drain_ledger(s);
     for (int i = 0; i < SMEM_GP_BATCHES; i++) {
-        drain_batch(s, &s->m.gp[i]);
+        drain_batch(s, &s->m.gp[i], SIZE_MAX);
         in_flight |= LOAD_ACQ(&s->m.gp[i].state) == GP_WAITING;
     }
     /* A callback still queued would write into the freed store. Its last

@@ -51,6 +51,7 @@ typedef struct oomkit__gp_batch {
     oomkit__retired *entries;  /* writer only: the sealed ledger, NULL once drained */
     oomkit__retired *spare;    /* writer only: an empty fresh-size array to swap in */
     size_t n;
+    size_t done;               /* entries freed so far */
     size_t cap;                /* entries' capacity */
     const void *token;         /* TSan's grace-period address (sync.h) */
     int state;                 /* free / waiting / over; acquire / release */

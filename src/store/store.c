@@ -424,7 +424,8 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
             need += oomkit__ix_need(x, value, oid);
         }
         if (!fits(s, need)) {
-            if (attempt == 0 && s->m.nretire != 0) {
+            /* Retired memory (in the ledger or in flight) may be enough. */
+            if (attempt == 0) {
                 flush(s);
                 continue;
             }
