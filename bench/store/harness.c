@@ -81,6 +81,29 @@ static uint64_t preemptions(void)
     return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_nivcsw : 0;
 }
 
+/* Minor page faults of the process so far: first touches of fresh memory,
+ * which a virtual machine may serve slowly. */
+static uint64_t page_faults(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
+}
+
+double bench_stall_floor_us(double seconds)
+{
+    uint64_t end = oomkit__bench_now_ns() + (uint64_t)(seconds * 1e9);
+    uint64_t last = oomkit__bench_now_ns(), worst = 0;
+    for (;;) {
+        uint64_t t = oomkit__bench_now_ns();
+        if (t > end)
+            break;
+        if (t - last > worst)
+            worst = t - last;
+        last = t;
+    }
+    return (double)worst / 1e3;
+}
+
 /* The write-latency phase: a fresh structure built from empty, then a
  * churn that deletes random objects and puts each back field by field,
  * the same sequence for every structure (a fixed seed). Every single put
@@ -97,7 +120,7 @@ static int measure_writes(const struct peer_ops *ops, const struct wl_workload *
     if (s == NULL)
         return fail(err, err_cap, "%s: allocation failed while opening", ops->name);
     int rc = -1;
-    uint64_t switches0 = preemptions();
+    uint64_t switches0 = preemptions(), faults0 = page_faults();
     for (size_t i = 0; i < w->n_entries; i++) {
         if (timed_put(ops, s, w, i, &build) != 0) {
             fail(err, err_cap, "%s: allocation failed in the timed build", ops->name);
@@ -127,12 +150,14 @@ static int measure_writes(const struct peer_ops *ops, const struct wl_workload *
         }
     }
     out->write_preemptions = preemptions() - switches0;
+    out->write_page_faults = page_faults() - faults0;
     out->build_worst_write_us = (double)build.worst_ns / 1e3;
     out->churn_worst_write_us = (double)churned.worst_ns / 1e3;
     lat_merge(&build, &churned);
     out->writes_timed = build.n;
     out->worst_write_us = (double)build.worst_ns / 1e3;
     out->p999_write_us = (double)lat_quantile_ns(&build, 0.999) / 1e3;
+    out->writes_over_1ms = lat_count_over(&build, 1000000);
     rc = 0;
 done:
     ops->close(s);

@@ -38,11 +38,18 @@ struct bench_result {
     double build_worst_write_us; /* worst_write_us split: during the build from empty */
     double churn_worst_write_us; /* and during the churn after it */
     uint64_t write_preemptions;  /* times that phase lost its CPU (involuntary switches) */
+    uint64_t writes_over_1ms;    /* writes of that phase slower than 1 ms */
+    uint64_t write_page_faults;  /* minor page faults during that phase */
 };
 /* A figure a merged peer did not report is NAN. */
 
 /* Measures ops on w with probes p. 0, or -1 with a one-line reason in err
  * (a failed allocation or a structure giving a wrong answer). */
+/* The machine's own stall floor: the longest gap between two readings of
+ * the clock in a loop that does nothing else for `seconds` (preemption,
+ * interrupts, a hypervisor). A write's worst time cannot be read below it. */
+double bench_stall_floor_us(double seconds);
+
 int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
                   const struct wl_probes *p, unsigned reconcile_cycles, struct bench_result *out,
                   char *err, size_t err_cap);

@@ -115,6 +115,11 @@ static void describe_input(const struct report *r, FILE *out, const char *pre)
             100 * r->cpu_share,
             r->cpu_share < 0.95 ? " (the run waited for a CPU" : "",
             r->cpu_share < 0.95 ? (r->cpu_clock ? ")" : " and its times are inflated)") : "");
+    if (r->stall_floor_us > 0)
+        fprintf(out,
+                "%sstall floor: a loop doing nothing but read the clock for 2 s saw a worst gap "
+                "of %.1f µs (this machine's own hiccups: no write time can be read below it)\n",
+                pre, r->stall_floor_us);
 }
 
 /* The store's batched against its single lookups, one sentence. */
@@ -142,9 +147,11 @@ static void describe_writes(const struct report *r, FILE *out, const char *pre, 
         if (row->merged)
             continue;
         fprintf(out, "%s%s%s: worst single write %.1f %s while building from empty, %.1f %s in "
-                     "the churn (%" PRIu64 " writes timed)",
+                     "the churn; %" PRIu64 " of %" PRIu64 " writes over 1 ms; %" PRIu64
+                     " page faults",
                 first ? "\n" : "", pre, row->name, row->build_worst_write_us, us,
-                row->churn_worst_write_us, us, row->writes_timed);
+                row->churn_worst_write_us, us, row->writes_over_1ms, row->writes_timed,
+                row->write_page_faults);
         first = 0;
         if (!r->cpu_clock && row->write_preemptions > 0)
             fprintf(out, "; the phase lost its CPU %" PRIu64 " time%s, a worst write may include "
@@ -373,6 +380,8 @@ void report_json(const struct report *r, FILE *out)
 {
     json_object *root = json_object_new_object();
     json_object_object_add(root, "entries", json_object_new_int64((int64_t)r->w->n_entries));
+    if (r->stall_floor_us > 0)
+        json_object_object_add(root, "stall_floor_us", jnum(r->stall_floor_us, 1));
     json_object *arr = json_object_new_array();
     for (size_t i = 0; i < r->n_rows; i++) {
         json_object *o = json_object_new_object();
@@ -386,6 +395,8 @@ void report_json(const struct report *r, FILE *out)
                                    jnum(r->rows[i].build_worst_write_us, 1));
             json_object_object_add(o, "churn_worst_write_us",
                                    jnum(r->rows[i].churn_worst_write_us, 1));
+            json_object_object_add(o, "writes_over_1ms",
+                                   json_object_new_int64((int64_t)r->rows[i].writes_over_1ms));
         }
         json_object_array_add(arr, o);
     }

@@ -21,7 +21,7 @@ static const char *const fields[] = {
     "hit_ns",           "miss_ns",           "delete_object_ns",
     "list_namespace_ns", "reconcile_allocs_per_cycle", "reconcile_ns_per_cycle",
     "worst_write_us",   "p999_write_us",     "build_worst_write_us",
-    "churn_worst_write_us",
+    "churn_worst_write_us", "writes_over_1ms",
 };
 
 static char *path_in_tmp(const char *file)
@@ -72,7 +72,11 @@ static void test_json_shape_and_values(void **state)
     json_object *root = json_tokener_parse(out);
     assert_non_null(root);
     assert_true(json_object_is_type(root, json_type_object));
-    assert_int_equal(json_object_object_length(root), 2);
+    /* entries, structures and (under the wall clock) the stall floor. */
+    assert_int_equal(json_object_object_length(root), 3);
+    json_object *floor_us;
+    assert_true(json_object_object_get_ex(root, "stall_floor_us", &floor_us));
+    assert_true(json_object_get_double(floor_us) > 0);
     json_object *entries, *structures;
     assert_true(json_object_object_get_ex(root, "entries", &entries));
     assert_int_equal(json_object_get_int64(entries), (int64_t)lines);
@@ -114,6 +118,11 @@ static void test_json_shape_and_values(void **state)
         assert_true(field(s, "p999_write_us") <= field(s, "worst_write_us"));
         assert_true(field(s, "worst_write_us") ==
                     (build_worst > churn_worst ? build_worst : churn_worst));
+        /* A write over 1 ms makes the worst at least that. */
+        double over = field(s, "writes_over_1ms");
+        assert_true(over >= 0);
+        if (over > 0)
+            assert_true(field(s, "worst_write_us") >= 1000);
         /* Every peer copies its strings: at least one allocation per object. */
         if (i > 0)
             assert_true(field(s, "allocs_per_entry") > 0.1);
