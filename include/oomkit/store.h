@@ -32,17 +32,18 @@
  * Grace periods and the bound on deferred frees: memory a writer removes
  * waits in a ledger until no reader can see it. When the ledger holds more
  * than max(16 KiB, stats.bytes_total / 128) bytes or 1024 entries, the
- * writer hands it to liburcu's call_rcu thread and goes on without waiting;
- * it frees the memory at a later write, once the grace period is over. At
- * most 4 ledgers are in flight: with all 4 waiting (a reader that stays
- * long inside a read section), the writer waits for the readers itself.
- * So stats.bytes_retired never exceeds 5 x (that bound + what one write
- * retires: a block, a posting list or one table segment), a slow reader
- * never makes memory grow, and a writer waits for readers only behind such
- * a slow reader, by at most the read sections in progress (one iteration
- * call is one read section; a reader that calls get in a loop holds a
- * section per call). tests/store/test_store_index_concurrent.c checks the
- * bound under a slow reader and a churning writer.
+ * writer hands it to the store's grace-period thread (one per process) and
+ * goes on without waiting; later writes free it once the grace period is
+ * over. With 4 ledgers in flight the current one keeps filling; only when
+ * the bytes waiting pass 5 x max(16 KiB, stats.bytes_total / 128) does the
+ * writer wait for the readers itself. So stats.bytes_retired never exceeds
+ * that bound plus what one write retires (a block, a posting list or one
+ * table segment), a slow reader never makes memory grow, and a writer
+ * waits for readers only behind such a slow reader, by at most the read
+ * sections in progress (one iteration call is one read section; a reader
+ * that calls get in a loop holds a section per call).
+ * tests/store/test_store_index_concurrent.c checks the bound under a slow
+ * reader and a churning writer.
  *
  * Errors: 0 on success or a negative errno code (oomkit_strerror names it).
  * -EINVAL bad arguments, -ENOENT not found (a missing namespace or object is

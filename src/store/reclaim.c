@@ -1,21 +1,23 @@
 /* Deferred frees of the store (see reclaim.h): the ledger's drain, batches
- * handed to call_rcu, and the synchronous fallback. */
+ * handed to the grace-period thread, and the synchronous fallback. */
 #include "store/reclaim.h"
 
 #include "store/store_internal.h"
+
+#include "store/gpthread.h"
 
 #include "core/alloc.h"
 
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
-#include <urcu/compiler.h>
 
 #define FLUSH_MIN_BYTES (16u * 1024u)
 #define LEDGER_BYTES (SMEM_RETIRE_SLOTS * sizeof(oomkit__retired))
 /* Retired entries one write frees at most (tens of microseconds). */
 #define REAP_PER_WRITE 512
 
+/* Batch states (gpthread.c sets GP_OVER). */
 enum { GP_FREE, GP_WAITING, GP_OVER };
 
 /* Frees n retired entries; their grace period is over (or the store is
@@ -80,15 +82,6 @@ static size_t drain_batch(oomkit_store *s, oomkit__gp_batch *b, size_t limit)
     return n;
 }
 
-/* The call_rcu thread, after a grace period: only marks the batch. */
-static void grace_period_over(struct rcu_head *head)
-{
-    oomkit__gp_batch *b = caa_container_of(head, oomkit__gp_batch, head);
-    OOMKIT_TSAN_ACQUIRE(b);
-    OOMKIT_TSAN_ACQUIRE(b->token);
-    STORE_REL(&b->state, GP_OVER);
-}
-
 /* Frees entries of the batches whose grace period is over, at most
  * REAP_PER_WRITE of them per call so that no single write pays for a
  * large batch (a write retires one or two entries, so reaping keeps up). */
@@ -104,7 +97,7 @@ static void reap(oomkit_store *s, size_t limit)
     }
 }
 
-/* Hands the ledger to call_rcu: the batch takes the ledger's array and
+/* Hands the ledger to the grace-period thread: the batch takes the ledger's array and
  * gives back its own (allocated once, on its first use, so a steady writer
  * allocates nothing here). 0, or -1 when every batch is in flight or no
  * array can be had within the budget. */
@@ -136,10 +129,11 @@ static int seal(oomkit_store *s)
     STORE_RLX(&b->state, GP_WAITING);
     m->nretire = 0;
     m->retire_bytes = 0;
-    /* call_rcu orders the stores above before the callback runs; TSan does
-     * not see inside liburcu, so say it. */
-    OOMKIT_TSAN_RELEASE(b);
-    call_rcu(&b->head, grace_period_over);
+    if (oomkit__gp_submit(b) != 0) {
+        /* No thread: wait here, once, and the batch is over. */
+        oomkit__rcu_wait(STORE_SYNC(s));
+        STORE_RLX(&b->state, GP_OVER);
+    }
     return 0;
 }
 
@@ -211,9 +205,7 @@ static int grow_ledger(oomkit_store *s)
 
 /* The ledger is over its bound or short of entries: seal it; with every
  * batch in flight, keep filling it (growing it if entries are short) while
- * the bytes waiting stay under the hard bound, else wait for readers. The
- * call_rcu thread of liburcu 0.13 pauses 10 ms after each round, so at a
- * high write rate batches wait that long: the ledger grows meanwhile. */
+ * the bytes waiting stay under the hard bound, else wait for readers. */
 static void make_room(oomkit_store *s, size_t entries)
 {
     if (seal(s) == 0)
@@ -247,10 +239,9 @@ void oomkit__reclaim_close(oomkit_store *s)
         drain_batch(s, &s->m.gp[i], SIZE_MAX);
         in_flight |= LOAD_ACQ(&s->m.gp[i].state) == GP_WAITING;
     }
-    /* A callback still queued would write into the freed store. Its last
-     * touch of the batch is the release store of the state, so waiting for
-     * that (rather than rcu_barrier, whose own synchronisation TSan cannot
-     * see) is enough. */
+    /* A batch still queued would be written to after the store is freed:
+     * the grace-period thread's last touch of a batch is the release store
+     * of its state. */
     while (in_flight) {
         struct timespec pause = { 0, 100000 };
         nanosleep(&pause, NULL);

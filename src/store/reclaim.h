@@ -4,14 +4,17 @@
  *
  * The writer never waits for readers on its normal path. When the ledger
  * holds more than max(16 KiB, bytes_total / 128) bytes, or is nearly full,
- * after a write, it is sealed into a batch and handed to liburcu's call_rcu
- * thread, whose callback only marks the batch's grace period over; the
- * writer frees marked batches at its next write (so all accounting stays
- * on the writer's side of the mutex). At most SMEM_GP_BATCHES batches are
- * in flight: with all of them waiting (a reader that sleeps inside its read
- * section), or when the batch cannot be allocated, the writer falls back to
- * waiting for a grace period itself. Memory waiting for readers is thus at
- * most (SMEM_GP_BATCHES + 1) x (that bound + what one write retires).
+ * after a write, it is sealed into a batch and handed to the grace-period
+ * thread (gpthread.h), which only marks the batch over once readers have
+ * moved on; the writer frees marked batches at its next writes, at most
+ * REAP_PER_WRITE entries a write (so all accounting stays on the writer's
+ * side of the mutex and no write pays for a whole batch). At most
+ * SMEM_GP_BATCHES batches are in flight. With all of them waiting (readers
+ * that hold long sections), the ledger keeps filling, doubling its array
+ * if it runs short of entries, until the bytes waiting pass
+ * (SMEM_GP_BATCHES + 1) x that bound: only then, or when no array can be
+ * had, does the writer wait for a grace period itself. Memory waiting for
+ * readers is thus at most that hard bound plus what one write retires.
  *
  * Why: synchronize_rcu of liburcu-bp sleeps in 10 ms steps while a reader
  * is inside a section; with readers on every core a write that waited

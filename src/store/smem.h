@@ -42,19 +42,19 @@ typedef struct oomkit__retired {
  * size once sealed and freed. */
 #define SMEM_RETIRE_SLOTS 1024
 
-/* Ledgers handed to call_rcu at once (reclaim.h). */
+/* Ledgers waiting for a grace period at once (reclaim.h). */
 #define SMEM_GP_BATCHES 4
 
 /* A sealed ledger waiting for its grace period (reclaim.c). */
 typedef struct oomkit__gp_batch {
-    struct rcu_head head;      /* call_rcu */
+    struct oomkit__gp_batch *next; /* the grace-period thread's queue */
     oomkit__retired *entries;  /* writer only: the sealed ledger, NULL once drained */
     oomkit__retired *spare;    /* writer only: an empty fresh-size array to swap in */
     size_t n;
     size_t done;               /* entries freed so far */
     size_t cap;                /* entries' capacity */
     const void *token;         /* TSan's grace-period address (sync.h) */
-    int state;                 /* free / waiting / over; acquire / release */
+    int state;                 /* free / waiting / over; acquire / release (gpthread.c) */
 } oomkit__gp_batch;
 
 typedef struct oomkit__smem {
@@ -67,7 +67,7 @@ typedef struct oomkit__smem {
     size_t nretire;
     size_t retire_cap;
     uint64_t retire_bytes;     /* pending retired bytes, blocks and buffers */
-    oomkit__gp_batch gp[SMEM_GP_BATCHES]; /* writer; state also call_rcu's */
+    oomkit__gp_batch gp[SMEM_GP_BATCHES]; /* writer; state also gpthread.c's */
 } oomkit__smem;
 
 /* Relaxed read of a ledger counter (any thread). */

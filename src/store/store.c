@@ -38,12 +38,12 @@
  * mutex. In-place writes are single atomic stores (a value update; an append
  * into spare capacity publishes nfields last). Every structural change
  * builds a new copy, publishes it with a release store and retires the old
- * memory into the ledger (smem.c). Full ledgers go to call_rcu and are
- * freed by a later write once their grace period is over; the writer waits
- * for readers itself only when four ledgers are already in flight, or when
- * it needs the memory back now (budget, clear, compact): reclaim.h. A
- * writer called inside a read section would wait for itself: it returns
- * -EDEADLK.
+ * memory into the ledger (smem.c). Full ledgers go to a grace-period
+ * thread and are freed by later writes once their grace period is over;
+ * the writer waits for readers itself only when the bytes waiting pass a
+ * hard bound, or when it needs the memory back now (budget, clear,
+ * compact): reclaim.h. A writer called inside a read section would wait
+ * for itself: it returns -EDEADLK.
  *
  * Prepare, then commit
  * --------------------
