@@ -255,8 +255,10 @@ static int bench_store(int argc, char **argv)
     rep.lookups = probes.n_lookups;
     rep.deletes = probes.n_deletes;
     int status = OOMKIT_EXIT_OK;
-    if (!rep.cpu_clock)
+    if (!rep.cpu_clock) {
         rep.stall_floor_us = bench_stall_floor_us(2.0);
+        rep.fault_floor_us = bench_fault_floor_us(BENCH_FAULT_PAGES);
+    }
     uint64_t wall0 = oomkit__bench_wall_ns(), cpu0 = oomkit__bench_cpu_ns();
     for (size_t i = 0; i < N_PEERS; i++) {
         if (!chosen[i])

@@ -18,7 +18,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 /* Passes over the lookup probes; the fastest pass is reported. */
 #define LOOKUP_ROUNDS 3
@@ -87,6 +89,25 @@ static uint64_t page_faults(void)
 {
     struct rusage ru;
     return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
+}
+
+double bench_fault_floor_us(size_t pages)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t bytes = pages * (size_t)page;
+    char *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return 0;
+    uint64_t worst = 0;
+    for (size_t i = 0; i < pages; i++) {
+        uint64_t t0 = oomkit__bench_now_ns();
+        ((volatile char *)p)[i * (size_t)page] = 1;
+        uint64_t d = oomkit__bench_now_ns() - t0;
+        if (d > worst)
+            worst = d;
+    }
+    munmap(p, bytes);
+    return (double)worst / 1e3;
 }
 
 double bench_stall_floor_us(double seconds)

@@ -49,6 +49,12 @@ struct bench_result {
  * the clock in a loop that does nothing else for `seconds` (preemption,
  * interrupts, a hypervisor). A write's worst time cannot be read below it. */
 double bench_stall_floor_us(double seconds);
+/* The slowest first touch of one of `pages` fresh anonymous pages (a page
+ * fault; a virtual machine may take milliseconds over one). 0 if the
+ * mapping fails. */
+double bench_fault_floor_us(size_t pages);
+/* Pages bench store touches for the page-fault floor (64 MiB of 4 KiB). */
+#define BENCH_FAULT_PAGES 16384
 
 int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
                   const struct wl_probes *p, unsigned reconcile_cycles, struct bench_result *out,

@@ -27,6 +27,7 @@ struct report {
     double cpu_share;           /* process CPU time / wall time while measuring */
     int cpu_clock;              /* times are process CPU time, not wall time */
     double stall_floor_us;      /* worst gap a bare clock loop saw (0: not measured) */
+    double fault_floor_us;      /* slowest first touch of a fresh page (0: not measured) */
     struct bench_result rows[REPORT_MAX_ROWS];
     size_t n_rows;
     struct report_concurrent concurrent[REPORT_MAX_ROWS];

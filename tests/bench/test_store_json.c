@@ -72,8 +72,11 @@ static void test_json_shape_and_values(void **state)
     json_object *root = json_tokener_parse(out);
     assert_non_null(root);
     assert_true(json_object_is_type(root, json_type_object));
-    /* entries, structures and (under the wall clock) the stall floor. */
-    assert_int_equal(json_object_object_length(root), 3);
+    /* entries, structures and (under the wall clock) the two floors. */
+    assert_int_equal(json_object_object_length(root), 4);
+    json_object *fault_us;
+    assert_true(json_object_object_get_ex(root, "fault_floor_us", &fault_us));
+    assert_true(json_object_get_double(fault_us) > 0);
     json_object *floor_us;
     assert_true(json_object_object_get_ex(root, "stall_floor_us", &floor_us));
     assert_true(json_object_get_double(floor_us) > 0);
