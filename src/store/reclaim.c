@@ -12,13 +12,66 @@
 #include <string.h>
 #include <time.h>
 
-#define FLUSH_MIN_BYTES (16u * 1024u)
-#define LEDGER_BYTES (SMEM_RETIRE_SLOTS * sizeof(oomkit__retired))
+#define FLUSH_MIN_BYTES (8u * 1024u)
 /* Retired entries one write frees at most (tens of microseconds). */
 #define REAP_PER_WRITE 512
 
 /* Batch states (gpthread.c sets GP_OVER). */
 enum { GP_FREE, GP_WAITING, GP_OVER };
+
+/* Ledger arrays come from a per-store pool and go back to it, so a writer
+ * whose bursts once needed several (or larger) ledgers gets them again
+ * without allocating: after a warm-up, clear + refill allocates nothing.
+ * Arrays beyond the largest class are freed; compact and a write short of
+ * budget empty the pool. */
+static int pool_class(size_t cap)
+{
+    for (int c = 0; c < SMEM_POOL_CLASSES; c++)
+        if (cap == ((size_t)SMEM_RETIRE_SLOTS << c))
+            return c;
+    return -1;
+}
+
+/* An empty array of cap entries, or NULL (no memory or over budget). */
+static oomkit__retired *array_get(oomkit_store *s, size_t cap)
+{
+    oomkit__smem *m = &s->m;
+    int c = pool_class(cap);
+    if (c >= 0 && m->pool[c] != NULL) {
+        oomkit__retired *r = m->pool[c];
+        m->pool[c] = (oomkit__retired *)r[0].tagged;
+        return r;
+    }
+    size_t bytes = cap * sizeof(oomkit__retired);
+    if (s->budget_bytes != 0 &&
+        oomkit__smem_total(m) + oomkit__alloc_footprint(bytes) > s->budget_bytes)
+        return NULL;
+    return oomkit__smem_alloc(m, SM_TABLES, bytes);
+}
+
+static void array_put(oomkit_store *s, oomkit__retired *r, size_t cap)
+{
+    oomkit__smem *m = &s->m;
+    int c = pool_class(cap);
+    if (c < 0) {
+        oomkit__smem_free(m, SM_TABLES, r, cap * sizeof(oomkit__retired));
+        return;
+    }
+    r[0].tagged = (uintptr_t)m->pool[c];
+    m->pool[c] = r;
+}
+
+static void pool_empty(oomkit_store *s)
+{
+    for (int c = 0; c < SMEM_POOL_CLASSES; c++) {
+        while (s->m.pool[c] != NULL) {
+            oomkit__retired *r = s->m.pool[c];
+            s->m.pool[c] = (oomkit__retired *)r[0].tagged;
+            oomkit__smem_free(&s->m, SM_TABLES, r,
+                              ((size_t)SMEM_RETIRE_SLOTS << c) * sizeof(oomkit__retired));
+        }
+    }
+}
 
 /* Frees n retired entries; their grace period is over (or the store is
  * exclusively ours). */
@@ -62,7 +115,7 @@ static void drain_ledger(oomkit_store *s)
 }
 
 /* Frees up to `limit` more of a batch's entries (from b->done on); once
- * all are freed, a fresh-size array becomes its spare and a grown one goes.
+ * all are freed, its array goes back to the pool.
  * Returns the entries freed. The batch stays in flight until its callback
  * has run. */
 static size_t drain_batch(oomkit_store *s, oomkit__gp_batch *b, size_t limit)
@@ -73,10 +126,7 @@ static size_t drain_batch(oomkit_store *s, oomkit__gp_batch *b, size_t limit)
     drain_entries(s, b->entries + b->done, n);
     b->done += n;
     if (b->done == b->n) {
-        if (b->cap == SMEM_RETIRE_SLOTS && b->spare == NULL)
-            b->spare = b->entries;
-        else
-            oomkit__smem_free(&s->m, SM_TABLES, b->entries, b->cap * sizeof(oomkit__retired));
+        array_put(s, b->entries, b->cap);
         b->entries = NULL;
     }
     return n;
@@ -97,10 +147,9 @@ static void reap(oomkit_store *s, size_t limit)
     }
 }
 
-/* Hands the ledger to the grace-period thread: the batch takes the ledger's array and
- * gives back its own (allocated once, on its first use, so a steady writer
- * allocates nothing here). 0, or -1 when every batch is in flight or no
- * array can be had within the budget. */
+/* Hands the ledger to the grace-period thread: the batch takes the
+ * ledger's array, the ledger takes a fresh one from the pool. 0, or -1 when
+ * every batch is in flight or no array can be had within the budget. */
 static int seal(oomkit_store *s)
 {
     oomkit__smem *m = &s->m;
@@ -110,21 +159,15 @@ static int seal(oomkit_store *s)
             b = &m->gp[i];
     if (b == NULL)
         return -1;
-    if (b->spare == NULL) {
-        size_t fp = oomkit__alloc_footprint(LEDGER_BYTES);
-        if (s->budget_bytes != 0 && oomkit__smem_total(m) + fp > s->budget_bytes)
-            return -1;
-        b->spare = oomkit__smem_alloc(m, SM_TABLES, LEDGER_BYTES);
-        if (b->spare == NULL)
-            return -1;
-    }
+    oomkit__retired *fresh = array_get(s, SMEM_RETIRE_SLOTS);
+    if (fresh == NULL)
+        return -1;
     b->entries = m->retire;
     b->n = m->nretire;
     b->done = 0;
     b->cap = m->retire_cap;
-    m->retire = b->spare;
+    m->retire = fresh;
     m->retire_cap = SMEM_RETIRE_SLOTS;
-    b->spare = NULL;
     b->token = STORE_SYNC(s);
     STORE_RLX(&b->state, GP_WAITING);
     m->nretire = 0;
@@ -162,14 +205,8 @@ static void wait_and_drain(oomkit_store *s)
 void oomkit__reclaim_now(oomkit_store *s)
 {
     wait_and_drain(s);
-    /* The caller wants memory back: the idle batches' arrays too. */
-    for (int i = 0; i < SMEM_GP_BATCHES; i++) {
-        oomkit__gp_batch *b = &s->m.gp[i];
-        if (LOAD_ACQ(&b->state) == GP_FREE && b->spare != NULL) {
-            oomkit__smem_free(&s->m, SM_TABLES, b->spare, LEDGER_BYTES);
-            b->spare = NULL;
-        }
-    }
+    /* The caller wants memory back: the pooled arrays too. */
+    pool_empty(s);
 }
 
 /* Bytes in one batch before it is sealed. */
@@ -189,15 +226,12 @@ static uint64_t waiting_bytes(const oomkit_store *s)
 static int grow_ledger(oomkit_store *s)
 {
     oomkit__smem *m = &s->m;
-    size_t cap = m->retire_cap * 2, bytes = cap * sizeof(oomkit__retired);
-    if (s->budget_bytes != 0 &&
-        oomkit__smem_total(m) + oomkit__alloc_footprint(bytes) > s->budget_bytes)
-        return -1;
-    oomkit__retired *r = oomkit__smem_alloc(m, SM_TABLES, bytes);
+    size_t cap = m->retire_cap * 2;
+    oomkit__retired *r = array_get(s, cap);
     if (r == NULL)
         return -1;
     memcpy(r, m->retire, m->nretire * sizeof(oomkit__retired));
-    oomkit__smem_free(m, SM_TABLES, m->retire, m->retire_cap * sizeof(oomkit__retired));
+    array_put(s, m->retire, m->retire_cap);
     m->retire = r;
     m->retire_cap = cap;
     return 0;
@@ -249,6 +283,5 @@ void oomkit__reclaim_close(oomkit_store *s)
         for (int i = 0; i < SMEM_GP_BATCHES; i++)
             in_flight |= LOAD_ACQ(&s->m.gp[i].state) == GP_WAITING;
     }
-    for (int i = 0; i < SMEM_GP_BATCHES; i++)
-        oomkit__smem_free(&s->m, SM_TABLES, s->m.gp[i].spare, LEDGER_BYTES);
+    pool_empty(s);
 }

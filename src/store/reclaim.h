@@ -3,7 +3,7 @@
  * read section, then goes back to the slab or the allocator.
  *
  * The writer never waits for readers on its normal path. When the ledger
- * holds more than max(16 KiB, bytes_total / 128) bytes, or is nearly full,
+ * holds more than max(8 KiB, bytes_total / 128) bytes, or is nearly full,
  * after a write, it is sealed into a batch and handed to the grace-period
  * thread (gpthread.h), which only marks the batch over once readers have
  * moved on; the writer frees marked batches at its next writes, at most

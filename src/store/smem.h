@@ -37,19 +37,20 @@ typedef struct oomkit__retired {
     size_t bytes;     /* requested size (buffers, blocks, pages) */
 } oomkit__retired;
 
-/* Entries of a fresh ledger (16 KiB). A ledger that fills while every
+/* Entries of a fresh ledger (4 KiB). A ledger that fills while every
  * batch is in flight doubles instead (reclaim.c), and goes back to this
  * size once sealed and freed. */
-#define SMEM_RETIRE_SLOTS 1024
+#define SMEM_RETIRE_SLOTS 256
+/* Size classes of ledger arrays kept for reuse: 256 to 256 << 6 entries. */
+#define SMEM_POOL_CLASSES 7
 
 /* Ledgers waiting for a grace period at once (reclaim.h). */
-#define SMEM_GP_BATCHES 4
+#define SMEM_GP_BATCHES 8
 
 /* A sealed ledger waiting for its grace period (reclaim.c). */
 typedef struct oomkit__gp_batch {
     struct oomkit__gp_batch *next; /* the grace-period thread's queue */
     oomkit__retired *entries;  /* writer only: the sealed ledger, NULL once drained */
-    oomkit__retired *spare;    /* writer only: an empty fresh-size array to swap in */
     size_t n;
     size_t done;               /* entries freed so far */
     size_t cap;                /* entries' capacity */
@@ -68,6 +69,9 @@ typedef struct oomkit__smem {
     size_t retire_cap;
     uint64_t retire_bytes;     /* pending retired bytes, blocks and buffers */
     oomkit__gp_batch gp[SMEM_GP_BATCHES]; /* writer; state also gpthread.c's */
+    /* Empty ledger arrays by size class (256 << class entries), chained
+     * through their first entry: reused instead of freed (reclaim.c). */
+    oomkit__retired *pool[SMEM_POOL_CLASSES];
 } oomkit__smem;
 
 /* Relaxed read of a ledger counter (any thread). */

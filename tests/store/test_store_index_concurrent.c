@@ -212,12 +212,12 @@ static void test_slow_reader_bounded_memory(void **state)
         churn_one(&x);
         writes++;
         assert_int_equal(oomkit_store_stats_get(S, &st), 0);
-        /* The documented bound: 5 ledgers (4 in flight, 1 filling) of
-         * max(16 KiB, bytes_total / 128) plus what one write retires (here a
+        /* The documented bound: 9 ledgers (8 in flight, 1 filling) of
+         * max(8 KiB, bytes_total / 128) plus what one write retires (here a
          * block or a posting list or two, well under 16 KiB: the store does
          * not grow). */
-        uint64_t bound = st.bytes_total / 128 > 16384 ? st.bytes_total / 128 : 16384;
-        bound = 5 * (bound + 16384);
+        uint64_t bound = st.bytes_total / 128 > 8192 ? st.bytes_total / 128 : 8192;
+        bound = 9 * (bound + 16384);
         if (st.bytes_retired > max_retired)
             max_retired = st.bytes_retired;
         if (bound > max_bound)
@@ -236,8 +236,10 @@ static void test_slow_reader_bounded_memory(void **state)
     assert_int_equal(atomic_load(&failures), 0);
     assert_true(atomic_load(&reads) > 0);
     assert_true(writes > 100);
-    /* Churn at constant size: the store must not grow. */
-    assert_true(max_total < start_total + start_total / 2);
+    /* Churn at constant size: the store grows by no more than what may wait
+     * for the slow reader (checked above) and the ledgers' own arrays (nine
+     * of 4 KiB, more if a burst grew them: 64 KiB allowed). */
+    assert_true(max_total <= start_total + max_bound + 65536);
     oomkit_store_close(S);
 }
 
