@@ -1,6 +1,6 @@
 /* `oomkit bench seed [--quick] [--json] [--markdown] [--only N]`: each table
- * of the incident postmortem (issue 8), measured on this machine by one
- * command. The tables run in the order the issue gives them priority
+ * of the incident postmortem, measured on this machine by one
+ * command. The tables run in the order of their priority
  * (2, 7, 3, 5, 6, 4, 1); each one is a seed_table (seed.h) that carries its
  * figures and a verdict computed from them, printed here as markdown (the
  * default) or JSON (json-c), with a bar chart per table in SVG on request.

@@ -53,7 +53,7 @@ skipped=$(grep -c '^\*\*Verdict:\*\* \(could not\|the store failed\)' "$tmp" || 
   echo "  for a CPU, but caches and memory bandwidth are shared all the same, so"
   echo "  times are indicative; allocation counts and bytes are exact."
   echo "- The postmortem's own figures are not reproduced beside these (they are"
-  echo "  not in this repository); the verdicts compare directions, as issue 8 asks."
+  echo "  not in this repository); the verdicts compare directions, as the postmortem's tables do."
   echo "- Table 1's L1d misses come from the CPU's counters when perf_event_open"
   echo "  works, else (full run only) from cachegrind's simulated D1 misses; the"
   echo "  table says which."

@@ -1,5 +1,5 @@
 /* The tables of `oomkit bench seed`: each one re-measures on this machine a
- * table of the incident postmortem (issue 8). A table is a small grid of
+ * table of the incident postmortem. A table is a small grid of
  * figures plus a verdict the code derives from them; bench_seed.c prints
  * the grids as markdown or JSON. One file per table, seed_<table>.c, and
  * seed_data.c for the generated cluster state they share. */

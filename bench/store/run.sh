@@ -174,7 +174,7 @@ every string copied by \`g_strdup\`, the C twin of the incident;
 both store the int64 in the value pointer (no boxing, their cheapest
 layout). **uthash** is nested the same way, one malloc per item with the
 string inline. For scale, on the same file Go 1.19's nested maps hold 87.5
-B/entry, its flat \`map[string]int64\` 116.5 and \`sync.Map\` 164.8 (issue 2).
+B/entry, its flat \`map[string]int64\` 116.5 and \`sync.Map\` 164.8 (an earlier measurement with Go 1.19; this run's Go peers are in the table).
 
 ## Other benchmarks
 

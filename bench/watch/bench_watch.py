@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark harness for `oomkit watch` (issue 5), run by bench/watch/run.sh.
+"""Benchmark harness for `oomkit watch`, run by bench/watch/run.sh.
 
 Scenarios, all on the real kernel:
   capture   leak children (heap, anonymous mmap) into a memory cgroup with a
@@ -346,7 +346,7 @@ def report(path, command):
     L.append("- cgroup: v1 memory controller, limit %d MiB, no swap; daemon at `--interval 1s` "
              "(plus kernel threshold notifications), default rules (warn 80%%, critical 90%%, "
              "predict 60 s)" % r["limit_mb"])
-    L.append("- trials per rate and kind: %s (the issue asks for 20; fewer here to share the "
+    L.append("- trials per rate and kind: %s (the target run uses 20; fewer here to share the "
              "machine, set WATCH_TRIALS=10:20,50:20,200:20 for the full run)\n" %
              ", ".join("%s MB/s: %s" % kv for kv in sorted(r["trials"].items(), key=lambda x: int(x[0]))))
     L.append("## Capture before the kernel OOM kill\n")
@@ -395,7 +395,7 @@ def report(path, command):
     o = r["overhead"]
     L.append("## Daemon overhead\n")
     L.append("`--cgroups-under` a root with %d cgroups, one idle process each, `--interval 1s`, "
-             "for %d s (the issue asks for 10 minutes; WATCH_OVERHEAD_S=600 for that).\n" % (
+             "for %d s (the target run lasts 10 minutes; WATCH_OVERHEAD_S=600 for that).\n" % (
                  o["cgroups"], o["seconds"]))
     L.append("| CPU (% of one core) | RSS | of which anonymous | PSS | samples | gap p50 | gap p99 | gap max |")
     L.append("|---|---|---|---|---|---|---|---|")

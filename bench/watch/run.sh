@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark of `oomkit watch` (issue 5): capture-before-kill share at 10, 50
+# Benchmark of `oomkit watch`: capture-before-kill share at 10, 50
 # and 200 MB/s for heap and mmap leaks into a 512 MiB cgroup, prediction
 # error at the 50% crossing, verdicts, alert latency with a real
 # Alertmanager, earlyoom as the baseline, and the daemon's CPU, RSS and
