@@ -12,7 +12,7 @@
  * every key id of the block. Key ids are handed out in order of first use, so
  * a store with at most 256 distinct keys (every workload we have seen: the
  * 100k-object Kubernetes state has 54) stores one byte per key instead of
- * four: 21.4 -> 18.6 bytes per entry there (docs/architecture.md). A block
+ * four: 21.4 -> 18.4 bytes per entry there (docs/architecture.md). A block
  * only widens, when a copy adds a key id it cannot hold.
  *
  * The name comes first (the design sketch had it last): a hit lookup then
