@@ -843,10 +843,17 @@ static int compact_slab_round(oomkit_store *s, size_t *freed_pages)
         room = spare / oomkit__alloc_footprint(SLAB_PAGE_BYTES) * (SLAB_PAGE_BYTES - 4096);
         free_space_only = room == 0;
     }
+    /* With no room for a fresh page, the bump page's unused tail takes
+     * moved blocks too (any size): it stays, and counts as free space. */
+    oomkit__slab_page *bump_page = sl->pos ? page_of(pages, n, sl->pos - 1) : NULL;
+    if (free_space_only && bump_page != NULL)
+        free_total += (uint64_t)(sl->end - sl->pos);
     uint64_t move = 0, chosen_free = 0;
     size_t nsparse = 0;
     for (i = 0; i < ncand; i++) {
         uint64_t live = cand[i]->live_bytes;
+        if (free_space_only && cand[i] == bump_page)
+            continue;
         if (free_space_only ? move + live > free_total - chosen_free - cand[i]->free_bytes
                             : move + live > room)
             break;
