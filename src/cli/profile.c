@@ -8,6 +8,7 @@
  * 2 usage; 3 when the library or the command cannot be started. */
 #include "cli/cli.h"
 #include "cli/report.h"
+#include "cli/sibling.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -42,33 +43,6 @@ static void usage(FILE *out)
             "  --follow-exec   keep profiling programs that CMD executes (by default only\n"
             "                  CMD itself is profiled, so name the program, not a shell)\n"
             "The summary goes to stderr; `oomkit report PROFILE` shows more.\n");
-}
-
-static bool file_exists(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int find_library(char *out, size_t cap)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash != NULL)
-            *slash = '\0';
-        static const char *const rel[] = { "", "/../lib", "/../lib64",
-                                           "/../lib/x86_64-linux-gnu" };
-        for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-            int w = snprintf(out, cap, "%s%s/liboomkit_prof.so", exe, rel[i]);
-            if (w > 0 && (size_t)w < cap && file_exists(out))
-                return 0;
-        }
-    }
-    int w = snprintf(out, cap, "%s/liboomkit_prof.so", OOMKIT_PROF_LIBDIR);
-    return w > 0 && (size_t)w < cap && file_exists(out) ? 0 : -ENOENT;
 }
 
 /* The newest exit profile of pid: the highest sequence number. */
@@ -167,7 +141,7 @@ static int cmd_profile(int argc, char **argv)
         return OOMKIT_EXIT_USAGE;
     }
     char lib[PATH_MAX];
-    if (find_library(lib, sizeof(lib)) != 0) {
+    if (oomkit_cli_sibling_path("liboomkit_prof.so", lib, sizeof(lib)) != 0) {
         fprintf(stderr, "oomkit profile: cannot find liboomkit_prof.so next to oomkit or in %s\n",
                 OOMKIT_PROF_LIBDIR);
         return OOMKIT_EXIT_FAIL;

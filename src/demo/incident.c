@@ -24,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "cli/report.h"
+#include "cli/sibling.h"
 #include "demo/incident_profile.h"
 #include "demo/incident_sys.h"
 
@@ -550,12 +551,12 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
     const char *predict = o->quick ? "6s" : "15s";
 
     char op_path[PATH_MAX], prof_lib[PATH_MAX], self[PATH_MAX];
-    if (demo_sibling_path("oomkit-demo-operator", op_path, sizeof(op_path)) != 0) {
+    if (oomkit_cli_sibling_path("oomkit-demo-operator", op_path, sizeof(op_path)) != 0) {
         printf("  missing part: oomkit-demo-operator is not next to the oomkit binary; "
                "this stage cannot run.\n");
         return OOMKIT_EXIT_FAIL;
     }
-    int have_prof = demo_sibling_path("liboomkit_prof.so", prof_lib, sizeof(prof_lib)) == 0;
+    int have_prof = oomkit_cli_sibling_path("liboomkit_prof.so", prof_lib, sizeof(prof_lib)) == 0;
     ssize_t sl = readlink("/proc/self/exe", self, sizeof(self) - 1);
     if (sl <= 0) {
         fprintf(stderr, "oomkit demo: cannot find the oomkit binary itself\n");

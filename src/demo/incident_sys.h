@@ -25,10 +25,6 @@ int demo_cgroup_create(oomkit_mem_ctx *ctx, const char *name, uint64_t limit_byt
 /* Kills whatever is left in the cgroup and removes it. */
 void demo_cgroup_destroy(struct demo_cgroup *cg);
 
-/* path of `name` in the directory of the running executable (or, for the
- * profiler, the places `oomkit profile` looks). 0 or -ENOENT. */
-int demo_sibling_path(const char *name, char *out, size_t cap);
-
 /* Starts argv[0] with stdout to out_fd (-1: /dev/null) and stderr to the
  * file err_path, moved first into cgroup cg (may be NULL), with the
  * environment variables env (NULL-terminated "K=V" list, may be NULL)
