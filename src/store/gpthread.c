@@ -5,8 +5,6 @@
 
 #include <pthread.h>
 
-enum { GP_OVER = 2 }; /* reclaim.c's states: free 0, waiting 1, over 2 */
-
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static oomkit__gp_batch *queue; /* under lock; a stack: order does not matter */

@@ -250,9 +250,8 @@ void oomkit__objtab_insert(oomkit__objtab *t, oomkit__blk *b, uint64_t h)
     STORE_RLX(&t->live, t->live + 1);
 }
 
-void oomkit__objtab_replace(oomkit__objtab *t, oomkit__otslot slot, oomkit__blk *b)
+void oomkit__objtab_replace(oomkit__otslot slot, oomkit__blk *b)
 {
-    (void)t;
     uint64_t v = slot.seg->slots[slot.i];
     STORE_REL(&slot.seg->slots[slot.i], (v & ~OT_PTR_MASK) | (uint64_t)(uintptr_t)b);
 }

@@ -139,18 +139,16 @@ int oomkit__objtab_grow(oomkit__objtab *t, oomkit__smem *m, uint64_t h);
 /* Inserts a block known to be absent, after a successful grow. Writer. */
 void oomkit__objtab_insert(oomkit__objtab *t, oomkit__blk *b, uint64_t h);
 /* Points slot at a new copy of its block. Writer. */
-void oomkit__objtab_replace(oomkit__objtab *t, oomkit__otslot slot, oomkit__blk *b);
+void oomkit__objtab_replace(oomkit__otslot slot, oomkit__blk *b);
 /* Removes the object in slot. Writer. */
 void oomkit__objtab_remove(oomkit__objtab *t, oomkit__otslot slot);
 /* Empties every slot, keeping the segments (clear). Writer. */
 void oomkit__objtab_clear(oomkit__objtab *t);
-/* Bytes oomkit__objtab_shrink would allocate at most (one segment). */
-size_t oomkit__objtab_shrink_need(const oomkit__objtab *t);
 /* Rebuilds each segment holding tombstones, or much larger than its live
  * objects need, into the smallest size that holds them. Needs a retire slot
  * per segment: returns 1 when the ledger is full (call again after a flush),
- * 0 when done, -ENOMEM (the table stays valid), -E2BIG when the next
- * rebuild would pass budget_bytes (0 = none) given total bytes in use. */
+ * 0 when done, -ENOMEM (the table stays valid). A segment whose rebuild
+ * would pass budget_bytes (0 = none) stays as it is. */
 int oomkit__objtab_shrink(oomkit__objtab *t, oomkit__smem *m, uint64_t budget_bytes);
 /* Slots in all segments (stats; any thread). */
 uint64_t oomkit__objtab_slots(const oomkit__objtab *t);

@@ -16,8 +16,6 @@
 /* Retired entries one write frees at most (tens of microseconds). */
 #define REAP_PER_WRITE 512
 
-/* Batch states (gpthread.c sets GP_OVER). */
-enum { GP_FREE, GP_WAITING, GP_OVER };
 
 /* Ledger arrays come from a per-store pool and go back to it, so a writer
  * whose bursts once needed several (or larger) ledgers gets them again
@@ -265,23 +263,26 @@ void oomkit__reclaim_room(oomkit_store *s, size_t n)
     make_room(s, n);
 }
 
+/* 1 if the grace-period thread still holds one of the store's batches. */
+static int any_queued(const oomkit_store *s)
+{
+    for (int i = 0; i < SMEM_GP_BATCHES; i++)
+        if (LOAD_ACQ(&((oomkit_store *)s)->m.gp[i].state) == GP_WAITING)
+            return 1;
+    return 0;
+}
+
 void oomkit__reclaim_close(oomkit_store *s)
 {
-    int in_flight = 0;
     drain_ledger(s);
-    for (int i = 0; i < SMEM_GP_BATCHES; i++) {
+    for (int i = 0; i < SMEM_GP_BATCHES; i++)
         drain_batch(s, &s->m.gp[i], SIZE_MAX);
-        in_flight |= LOAD_ACQ(&s->m.gp[i].state) == GP_WAITING;
-    }
     /* A batch still queued would be written to after the store is freed:
      * the grace-period thread's last touch of a batch is the release store
      * of its state. */
-    while (in_flight) {
+    while (any_queued(s)) {
         struct timespec pause = { 0, 100000 };
         nanosleep(&pause, NULL);
-        in_flight = 0;
-        for (int i = 0; i < SMEM_GP_BATCHES; i++)
-            in_flight |= LOAD_ACQ(&s->m.gp[i].state) == GP_WAITING;
     }
     pool_empty(s);
 }

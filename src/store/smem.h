@@ -9,8 +9,6 @@
 #ifndef OOMKIT_STORE_SMEM_H
 #define OOMKIT_STORE_SMEM_H
 
-#include "store/sync.h"
-
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +43,9 @@ typedef struct oomkit__retired {
 #define SMEM_POOL_CLASSES 7
 
 /* Ledgers waiting for a grace period at once (reclaim.h). */
+/* A batch's states: reclaim.c seals it (waiting) and frees it (free);
+ * gpthread.c marks it over. */
+enum { GP_FREE, GP_WAITING, GP_OVER };
 #define SMEM_GP_BATCHES 8
 
 /* A sealed ledger waiting for its grace period (reclaim.c). */

@@ -69,16 +69,6 @@ static void free_block(oomkit_store *s, oomkit__blk *b)
     oomkit__slab_free(&s->slab, &s->m, b, oomkit__blk_size(b));
 }
 
-static void flush(oomkit_store *s)
-{
-    oomkit__reclaim_now(s);
-}
-
-static void ensure_room(oomkit_store *s, size_t n)
-{
-    oomkit__reclaim_room(s, n);
-}
-
 /* 1 if `need` more bytes fit the budget. */
 static int fits(const oomkit_store *s, size_t need)
 {
@@ -125,12 +115,12 @@ int oomkit__store_fits_or_flush(oomkit_store *s, size_t need)
 {
     if (fits(s, need))
         return 1;
-    flush(s);
+    oomkit__reclaim_now(s);
     return fits(s, need);
 }
 void oomkit__store_ensure_room(oomkit_store *s)
 {
-    ensure_room(s, WRITE_RETIRE_SLOTS);
+    oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
 }
 
 /* ---- open / close --------------------------------------------------------- */
@@ -287,7 +277,7 @@ static void cow(oomkit_store *s, oomkit__blk *b, oomkit__otslot slot, oomkit__bl
     if (b->name_len)
         memcpy((char *)oomkit__blk_name(nb), oomkit__blk_name(b), b->name_len);
     oomkit__handles_set(&s->h, b->obj_id, nb);
-    oomkit__objtab_replace(&s->ot, slot, nb);
+    oomkit__objtab_replace(slot, nb);
     oomkit__smem_retire_block(&s->m, b, oomkit__blk_size(b));
     count_add(&s->fields, (uint64_t)j - nf);
 }
@@ -334,7 +324,7 @@ static void delete_object(oomkit_store *s, oomkit__blk *b, oomkit__otslot slot)
 
 /* Changes the value of indexed field fi of b, moving the object from the
  * old value's posting list to the new one's. Under the lock, after
- * ensure_room; the value differs from the current one. */
+ * oomkit__reclaim_room; the value differs from the current one. */
 static int set_indexed(oomkit_store *s, oomkit__sindex *x, oomkit__blk *b, int fi, int64_t value)
 {
     int64_t *vals = oomkit__blk_values(b);
@@ -343,7 +333,7 @@ static int set_indexed(oomkit_store *s, oomkit__sindex *x, oomkit__blk *b, int f
         return -E2BIG;
     size_t need = oomkit__ix_need(x, value, b->obj_id);
     if (!fits(s, need)) {
-        flush(s);
+        oomkit__reclaim_now(s);
         if (!fits(s, need))
             return -E2BIG;
     }
@@ -365,7 +355,7 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
     uint64_t hns = oomkit__atom_hash(ns.ptr, ns.len);
     uint64_t hk = key ? oomkit__atom_hash(key->ptr, key->len) : 0;
     for (int attempt = 0;; attempt++) {
-        ensure_room(s, WRITE_RETIRE_SLOTS);
+        oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
         uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, hns);
         uint32_t key_id = key ? oomkit__atoms_find(&s->keys, key->ptr, key->len, hk) : ATOM_NONE;
         uint32_t ns_target = ns_id != ATOM_NONE ? ns_id : s->ns.count;
@@ -426,7 +416,7 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
         if (!fits(s, need)) {
             /* Retired memory (in the ledger or in flight) may be enough. */
             if (attempt == 0) {
-                flush(s);
+                oomkit__reclaim_now(s);
                 continue;
             }
             return -E2BIG;
@@ -483,14 +473,14 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
 static int delete_field_locked(oomkit_store *s, oomkit__blk *b, oomkit__otslot slot, int fi)
 {
     uint16_t nf = b->nfields;
-    ensure_room(s, WRITE_RETIRE_SLOTS);
+    oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
     if (nf == 1) {
         delete_object(s, b, slot);
         return 0;
     }
     size_t bsz = oomkit__blk_bytes((size_t)nf - 1, b->name_len, b->kw);
     if (!fits(s, oomkit__slab_need(&s->slab, bsz))) {
-        flush(s);
+        oomkit__reclaim_now(s);
         if (!fits(s, oomkit__slab_need(&s->slab, bsz)))
             return -E2BIG;
     }
@@ -565,14 +555,14 @@ int oomkit_store_key(oomkit_store *s, oomkit_str key, int create, uint32_t *key_
     int r = writer_enter(s);
     if (r != 0)
         return r;
-    ensure_room(s, WRITE_RETIRE_SLOTS);
+    oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
     uint32_t id = oomkit__atoms_find(&s->keys, key.ptr, key.len, h);
     if (id == ATOM_NONE) {
         size_t need = oomkit__atoms_need(&s->keys, key.len);
         if (s->keys.count == UINT32_MAX - 1)
             r = -E2BIG;
         else if (!fits(s, need)) {
-            flush(s);
+            oomkit__reclaim_now(s);
             if (!fits(s, need))
                 r = -E2BIG;
         }
@@ -603,7 +593,7 @@ int oomkit_store_obj_put(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id,
         uint16_t nf = b->nfields;
         int fi = oomkit__blk_find(b, nf, key_id);
         oomkit__sindex *x = s->nix ? oomkit__store_index_of(s, key_id) : NULL;
-        ensure_room(s, WRITE_RETIRE_SLOTS);
+        oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
         if (fi >= 0) {
             if (x != NULL && LOAD_RLX(&oomkit__blk_values(b)[fi]) != value)
                 r = set_indexed(s, x, b, fi, value);
@@ -619,7 +609,7 @@ int oomkit_store_obj_put(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id,
             size_t need = (bsz ? oomkit__slab_need(&s->slab, bsz) : 0) +
                           (x ? oomkit__ix_need(x, value, b->obj_id) : 0);
             if (!fits(s, need)) {
-                flush(s);
+                oomkit__reclaim_now(s);
                 if (!fits(s, need))
                     r = -E2BIG;
             }
@@ -698,7 +688,7 @@ int oomkit_store_del_object(oomkit_store *s, oomkit_str ns, oomkit_str name)
         oomkit__blk *b = oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len,
                                              oomkit__obj_hash(ns_id, name.ptr, name.len), &slot);
         if (b != NULL) {
-            ensure_room(s, WRITE_RETIRE_SLOTS);
+            oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
             delete_object(s, b, slot);
             r = 0;
         }
@@ -902,7 +892,7 @@ static int compact_slab_round(oomkit_store *s, size_t *freed_pages)
         }
         memcpy(nb, b, sz);
         oomkit__handles_set(&s->h, id, nb);
-        oomkit__objtab_replace(&s->ot, oomkit__objtab_slot_of(&s->ot, b), nb);
+        oomkit__objtab_replace(oomkit__objtab_slot_of(&s->ot, b), nb);
         pg->live_bytes -= sz;
     }
     /* Retire the chosen pages no live block uses any more (all of them
@@ -914,7 +904,7 @@ static int compact_slab_round(oomkit_store *s, size_t *freed_pages)
         if ((p->live_bytes & SPARSE_FLAG) && (p->live_bytes & ~SPARSE_FLAG) == 0) {
             *link = p->next;
             sl->npages--;
-            ensure_room(s, 1);
+            oomkit__reclaim_room(s, 1);
             oomkit__smem_retire_page(&s->m, p, SLAB_PAGE_BYTES);
             (*freed_pages)++;
         } else {
@@ -936,13 +926,13 @@ int oomkit_store_compact(oomkit_store *s)
     int r = writer_enter(s);
     if (r != 0)
         return r;
-    flush(s);
-    ensure_room(s, 1);
+    oomkit__reclaim_now(s);
+    oomkit__reclaim_room(s, 1);
     while (r == 0) {
         r = oomkit__objtab_shrink(&s->ot, &s->m, s->budget_bytes);
         if (r != 1)
             break;
-        flush(s);
+        oomkit__reclaim_now(s);
         r = 0;
     }
     uint32_t next_ns = 0;
@@ -950,7 +940,7 @@ int oomkit_store_compact(oomkit_store *s)
         r = oomkit__nslist_shrink(&s->ns, &s->h, &s->m, s->budget_bytes, &next_ns);
         if (r != 1)
             break;
-        flush(s);
+        oomkit__reclaim_now(s);
         r = 0;
     }
     for (uint32_t i = 0; r == 0 && i < s->nix; i++) {
@@ -959,7 +949,7 @@ int oomkit_store_compact(oomkit_store *s)
             r = oomkit__ix_shrink(&s->ix[i], &s->m, s->budget_bytes, &next_slot);
             if (r != 1)
                 break;
-            flush(s);
+            oomkit__reclaim_now(s);
             r = 0;
         }
     }
@@ -968,7 +958,7 @@ int oomkit_store_compact(oomkit_store *s)
     for (int round = 0; r == 0 && round < 16; round++) {
         size_t freed = 0;
         r = compact_slab_round(s, &freed);
-        flush(s);
+        oomkit__reclaim_now(s);
         if (freed == 0)
             break;
     }
