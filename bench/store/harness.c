@@ -64,14 +64,42 @@ static int batch_pass(const struct peer_ops *ops, void *s, const struct wl_workl
     return 0;
 }
 
-/* Puts entry e, timing the call into h. The put's result. */
+/* Minor page faults of the calling thread so far. */
+static uint64_t thread_page_faults(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_THREAD, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
+}
+
+/* What the write phase records per write beyond the histogram: whether the
+ * write took a page fault, from the thread's fault count read after each
+ * write, outside the timed window. */
+struct fault_watch {
+    struct lat_hist *hist; /* the phase's histogram */
+    uint64_t faults;       /* the thread's count after the last write */
+    uint64_t over_1ms, over_1ms_faulted, worst_unfaulted_ns;
+};
+
+static void watch_write(struct fault_watch *fw, uint64_t ns)
+{
+    lat_add(fw->hist, ns);
+    uint64_t f = thread_page_faults();
+    int faulted = f != fw->faults;
+    fw->faults = f;
+    fw->over_1ms += ns > 1000000;
+    fw->over_1ms_faulted += faulted && ns > 1000000;
+    if (!faulted && ns > fw->worst_unfaulted_ns)
+        fw->worst_unfaulted_ns = ns;
+}
+
+/* Puts entry e, timing the call. The put's result. */
 static int timed_put(const struct peer_ops *ops, void *s, const struct wl_workload *w, size_t e,
-                     struct lat_hist *h)
+                     struct fault_watch *fw)
 {
     struct wl_ref r = wl_entry_ref(w, e);
     uint64_t t0 = oomkit__bench_now_ns();
     int rc = ops->put(s, &r, w->entries[e].value);
-    lat_add(h, oomkit__bench_now_ns() - t0);
+    watch_write(fw, oomkit__bench_now_ns() - t0);
     return rc;
 }
 
@@ -110,8 +138,9 @@ double bench_fault_floor_us(size_t pages)
     return (double)worst / 1e3;
 }
 
-double bench_stall_floor_us(double seconds)
+struct bench_stall_floor bench_stall_floor(double seconds)
 {
+    struct bench_stall_floor f = { seconds, 0, 0 };
     uint64_t end = oomkit__bench_now_ns() + (uint64_t)(seconds * 1e9);
     uint64_t last = oomkit__bench_now_ns(), worst = 0;
     for (;;) {
@@ -120,9 +149,11 @@ double bench_stall_floor_us(double seconds)
             break;
         if (t - last > worst)
             worst = t - last;
+        f.gaps_over_1ms += t - last > 1000000;
         last = t;
     }
-    return (double)worst / 1e3;
+    f.worst_us = (double)worst / 1e3;
+    return f;
 }
 
 /* The write-latency phase: a fresh structure built from empty, then a
@@ -142,14 +173,17 @@ static int measure_writes(const struct peer_ops *ops, const struct wl_workload *
         return fail(err, err_cap, "%s: allocation failed while opening", ops->name);
     int rc = -1;
     uint64_t switches0 = preemptions(), faults0 = page_faults();
+    uint64_t wall0 = oomkit__bench_now_ns();
+    struct fault_watch fw = { &build, thread_page_faults(), 0, 0, 0 };
     for (size_t i = 0; i < w->n_entries; i++) {
-        if (timed_put(ops, s, w, i, &build) != 0) {
+        if (timed_put(ops, s, w, i, &fw) != 0) {
             fail(err, err_cap, "%s: allocation failed in the timed build", ops->name);
             goto done;
         }
     }
     size_t churn = w->n_objects < BENCH_CHURN_OBJECTS ? w->n_objects : BENCH_CHURN_OBJECTS;
     uint64_t x = 0x9E3779B97F4A7C15u;
+    fw.hist = &churned;
     for (size_t c = 0; c < churn; c++) {
         x ^= x << 13;
         x ^= x >> 7;
@@ -158,18 +192,19 @@ static int measure_writes(const struct peer_ops *ops, const struct wl_workload *
         const struct wl_object *o = &w->objects[obj];
         uint64_t t0 = oomkit__bench_now_ns();
         int del = ops->del_object(s, w, obj);
-        lat_add(&churned, oomkit__bench_now_ns() - t0);
+        watch_write(&fw, oomkit__bench_now_ns() - t0);
         if (del != 0) {
             fail(err, err_cap, "%s: churn could not delete %s/%s", ops->name, o->ns, o->name);
             goto done;
         }
         for (uint32_t f = 0; f < o->count; f++) {
-            if (timed_put(ops, s, w, w->by_object[o->first + f], &churned) != 0) {
+            if (timed_put(ops, s, w, w->by_object[o->first + f], &fw) != 0) {
                 fail(err, err_cap, "%s: allocation failed in the churn", ops->name);
                 goto done;
             }
         }
     }
+    out->write_phase_s = (double)(oomkit__bench_now_ns() - wall0) / 1e9;
     out->write_preemptions = preemptions() - switches0;
     out->write_page_faults = page_faults() - faults0;
     out->build_worst_write_us = (double)build.worst_ns / 1e3;
@@ -178,7 +213,9 @@ static int measure_writes(const struct peer_ops *ops, const struct wl_workload *
     out->writes_timed = build.n;
     out->worst_write_us = (double)build.worst_ns / 1e3;
     out->p999_write_us = (double)lat_quantile_ns(&build, 0.999) / 1e3;
-    out->writes_over_1ms = lat_count_over(&build, 1000000);
+    out->writes_over_1ms = fw.over_1ms;
+    out->writes_over_1ms_faulted = fw.over_1ms_faulted;
+    out->worst_unfaulted_write_us = (double)fw.worst_unfaulted_ns / 1e3;
     rc = 0;
 done:
     ops->close(s);

@@ -40,15 +40,27 @@ struct bench_result {
     uint64_t write_preemptions;  /* times that phase lost its CPU (involuntary switches) */
     uint64_t writes_over_1ms;    /* writes of that phase slower than 1 ms */
     uint64_t write_page_faults;  /* minor page faults during that phase */
+    /* Of writes_over_1ms, those during which the writing thread took a
+     * page fault (a first touch of fresh memory). */
+    uint64_t writes_over_1ms_faulted;
+    double worst_unfaulted_write_us; /* the slowest write without a page fault */
+    double write_phase_s;        /* wall seconds of the write phase */
 };
 /* A figure a merged peer did not report is NAN. */
 
 /* Measures ops on w with probes p. 0, or -1 with a one-line reason in err
  * (a failed allocation or a structure giving a wrong answer). */
-/* The machine's own stall floor: the longest gap between two readings of
- * the clock in a loop that does nothing else for `seconds` (preemption,
- * interrupts, a hypervisor). A write's worst time cannot be read below it. */
-double bench_stall_floor_us(double seconds);
+/* The machine's own stall floor: the gaps between two readings of the
+ * clock in a loop that does nothing else for `seconds` (preemption,
+ * interrupts, a hypervisor). A write's worst time cannot be read below its
+ * worst gap, and a phase of writes as long as the loop meets about as many
+ * gaps over 1 ms. */
+struct bench_stall_floor {
+    double seconds;
+    double worst_us;
+    uint64_t gaps_over_1ms;
+};
+struct bench_stall_floor bench_stall_floor(double seconds);
 /* The slowest first touch of one of `pages` fresh anonymous pages (a page
  * fault; a virtual machine may take milliseconds over one). 0 if the
  * mapping fails. */

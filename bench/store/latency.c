@@ -69,12 +69,3 @@ uint64_t lat_quantile_ns(const struct lat_hist *h, double q)
     }
     return h->worst_ns;
 }
-
-uint64_t lat_count_over(const struct lat_hist *h, uint64_t ns)
-{
-    uint64_t n = 0;
-    for (unsigned i = 0; i < LAT_BUCKETS; i++)
-        if (h->counts[i] != 0 && (i == 0 ? 0 : bucket_top(i - 1)) >= ns)
-            n += h->counts[i];
-    return n;
-}

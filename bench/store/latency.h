@@ -34,8 +34,4 @@ void lat_merge(struct lat_hist *into, const struct lat_hist *from);
  * (0 < q <= 1), capped at the worst write; 0 when nothing was counted. */
 uint64_t lat_quantile_ns(const struct lat_hist *h, double q);
 
-/* Writes counted in buckets that lie wholly above ns (so a write just over
- * ns may be missed by one bucket's width, never a faster one counted). */
-uint64_t lat_count_over(const struct lat_hist *h, uint64_t ns);
-
 #endif

@@ -21,7 +21,8 @@ static const char *const fields[] = {
     "hit_ns",           "miss_ns",           "delete_object_ns",
     "list_namespace_ns", "reconcile_allocs_per_cycle", "reconcile_ns_per_cycle",
     "worst_write_us",   "p999_write_us",     "build_worst_write_us",
-    "churn_worst_write_us", "writes_over_1ms",
+    "churn_worst_write_us", "writes_over_1ms", "writes_over_1ms_faulted",
+    "worst_unfaulted_write_us",
 };
 
 static char *path_in_tmp(const char *file)
@@ -72,8 +73,12 @@ static void test_json_shape_and_values(void **state)
     json_object *root = json_tokener_parse(out);
     assert_non_null(root);
     assert_true(json_object_is_type(root, json_type_object));
-    /* entries, structures and (under the wall clock) the two floors. */
-    assert_int_equal(json_object_object_length(root), 4);
+    /* entries, structures and (under the wall clock) the two floors, the
+     * stall floor as its worst gap, its length and its gaps over 1 ms. */
+    assert_int_equal(json_object_object_length(root), 6);
+    json_object *floor_s;
+    assert_true(json_object_object_get_ex(root, "stall_floor_s", &floor_s));
+    assert_true(json_object_get_double(floor_s) >= 2);
     json_object *fault_us;
     assert_true(json_object_object_get_ex(root, "fault_floor_us", &fault_us));
     assert_true(json_object_get_double(fault_us) > 0);
@@ -126,6 +131,10 @@ static void test_json_shape_and_values(void **state)
         assert_true(over >= 0);
         if (over > 0)
             assert_true(field(s, "worst_write_us") >= 1000);
+        /* Writes inside a page fault are some of those; a write without
+         * one is still a write. */
+        assert_true(field(s, "writes_over_1ms_faulted") <= over);
+        assert_true(field(s, "worst_unfaulted_write_us") <= field(s, "worst_write_us"));
         /* Every peer copies its strings: at least one allocation per object. */
         if (i > 0)
             assert_true(field(s, "allocs_per_entry") > 0.1);
