@@ -8,22 +8,40 @@
 
 #define MIN_CAP 4u
 
-static size_t list_bytes(uint32_t cap)
+static size_t header_bytes(uint32_t dir_cap)
 {
-    return sizeof(oomkit__nslist) + (size_t)cap * sizeof(uint64_t);
+    return sizeof(oomkit__nslist) + (size_t)dir_cap * sizeof(uint64_t *);
 }
 
-/* Capacity of the list that replaces a full one (or none). */
-static uint32_t next_cap(const oomkit__nslist *l)
+static size_t chunk_bytes(uint32_t slots)
 {
-    if (l == NULL)
+    return (size_t)slots * sizeof(uint64_t);
+}
+
+/* Slots per chunk of l: its capacity while it has one chunk, else NS_CHUNK. */
+static uint32_t chunk_slots(const oomkit__nslist *l)
+{
+    return l->cap < NS_CHUNK ? l->cap : NS_CHUNK;
+}
+
+/* Capacity that holds n slots: n itself below a chunk, else whole chunks. */
+static uint32_t cap_for(uint32_t n)
+{
+    if (n < MIN_CAP)
         return MIN_CAP;
-    return l->cap > UINT32_MAX / 2 ? UINT32_MAX : l->cap * 2;
+    return n < NS_CHUNK ? n : (n + NS_CHUNK - 1) / NS_CHUNK * NS_CHUNK;
 }
 
 static int has_room(const oomkit__nslist *l)
 {
     return l != NULL && (l->dead != 0 || l->len < l->cap);
+}
+
+/* The allocation footprint of l, header and chunks. */
+static uint64_t list_footprint(const oomkit__nslist *l)
+{
+    return oomkit__alloc_footprint(l->bytes) +
+           (uint64_t)l->nchunks * oomkit__alloc_footprint(chunk_bytes(chunk_slots(l)));
 }
 
 size_t oomkit__nslist_need(const oomkit__atoms *ns, uint32_t ns_id)
@@ -37,24 +55,48 @@ size_t oomkit__nslist_need(const oomkit__atoms *ns, uint32_t ns_id)
     }
     if (has_room(l))
         return 0;
-    return oomkit__alloc_footprint(list_bytes(next_cap(l)));
+    if (l == NULL)
+        return oomkit__alloc_footprint(header_bytes(1)) +
+               oomkit__alloc_footprint(chunk_bytes(MIN_CAP));
+    if (l->cap < NS_CHUNK)
+        return oomkit__alloc_footprint(chunk_bytes(l->cap * 2 < NS_CHUNK ? l->cap * 2 : NS_CHUNK));
+    return oomkit__alloc_footprint(chunk_bytes(NS_CHUNK)) +
+           (l->nchunks == l->dir_cap ? oomkit__alloc_footprint(header_bytes(l->dir_cap * 2)) : 0);
 }
 
+/* An empty list of capacity cap (chunks allocated), or NULL. */
 static oomkit__nslist *new_list(uint32_t cap, oomkit__smem *m)
 {
-    oomkit__nslist *l = oomkit__smem_alloc(m, SM_TABLES, list_bytes(cap));
+    uint32_t per = cap < NS_CHUNK ? cap : NS_CHUNK;
+    uint32_t n = cap / per;
+    oomkit__nslist *l = oomkit__smem_alloc(m, SM_TABLES, header_bytes(n));
     if (l == NULL)
         return NULL;
-    l->bytes = list_bytes(cap);
+    memset(l, 0, sizeof(*l));
+    l->bytes = header_bytes(n);
     l->cap = cap;
-    l->len = l->live = l->dead = 0;
+    l->dir_cap = n;
     l->free = NS_FREE_END;
-    l->births = 0;
+    for (; l->nchunks < n; l->nchunks++) {
+        l->chunk[l->nchunks] = oomkit__smem_alloc(m, SM_TABLES, chunk_bytes(per));
+        if (l->chunk[l->nchunks] == NULL) {
+            oomkit__nslist_free(l, m, SM_TABLES);
+            return NULL;
+        }
+    }
     return l;
 }
 
-/* A copy of old holding only its live slots, packed; rewrites their blocks'
- * ns_pos (compact only: it touches every block of the namespace). */
+void oomkit__nslist_free(oomkit__nslist *l, oomkit__smem *m, int part)
+{
+    for (uint32_t c = 0; c < l->nchunks; c++)
+        oomkit__smem_free(m, part, l->chunk[c], chunk_bytes(chunk_slots(l)));
+    oomkit__smem_free(m, part, l, l->bytes);
+}
+
+/* A copy of old holding only its live slots, packed, with capacity cap;
+ * rewrites their blocks' ns_pos (compact only: it touches every block of
+ * the namespace). */
 static oomkit__nslist *packed_copy(const oomkit__nslist *old, uint32_t cap, oomkit__handles *h,
                                    oomkit__smem *m)
 {
@@ -62,24 +104,67 @@ static oomkit__nslist *packed_copy(const oomkit__nslist *old, uint32_t cap, oomk
     if (l == NULL)
         return NULL;
     for (uint32_t i = 0; i < old->len; i++) {
-        uint64_t v = old->slots[i];
+        uint64_t v = *oomkit__nslist_slot(old, i);
         if (NS_SLOT_FREE(v))
             continue;
         oomkit__blk *b = oomkit__handles_block(h, NS_SLOT_ID(v));
         STORE_RLX(&b->ns_pos, l->len);
-        l->slots[l->len++] = v;
+        *oomkit__nslist_slot(l, l->len++) = v;
     }
     l->live = l->len;
     l->births = old->births;
     return l;
 }
 
+/* Makes l the list of ns_id; old (if any) is retired with its chunks. */
 static void publish(oomkit__atoms *ns, uint32_t ns_id, oomkit__nslist *l, oomkit__nslist *old,
                     oomkit__smem *m)
 {
     oomkit__pdir_store(&ns->aux, ns_id, (uint64_t)(uintptr_t)l);
     if (old != NULL)
-        oomkit__smem_retire_buf(m, SM_TABLES, old, old->bytes);
+        oomkit__smem_retire_nslist(m, old, list_footprint(old));
+}
+
+/* Doubles the only chunk of a list below NS_CHUNK slots. */
+static int grow_first_chunk(oomkit__nslist *l, oomkit__smem *m)
+{
+    uint32_t cap = l->cap * 2 < NS_CHUNK ? l->cap * 2 : NS_CHUNK;
+    uint64_t *c = oomkit__smem_alloc(m, SM_TABLES, chunk_bytes(cap));
+    if (c == NULL)
+        return -ENOMEM;
+    memcpy(c, l->chunk[0], chunk_bytes(l->len));
+    uint64_t *old = l->chunk[0];
+    STORE_REL(&l->chunk[0], c);
+    oomkit__smem_retire_buf(m, SM_TABLES, old, chunk_bytes(l->cap));
+    l->cap = cap;
+    return 0;
+}
+
+/* Adds a chunk of NS_CHUNK slots to l, first replacing a full header by
+ * one with twice the directory. */
+static int add_chunk(oomkit__atoms *ns, uint32_t ns_id, oomkit__nslist *l, oomkit__smem *m)
+{
+    uint64_t *c = oomkit__smem_alloc(m, SM_TABLES, chunk_bytes(NS_CHUNK));
+    if (c == NULL)
+        return -ENOMEM;
+    if (l->nchunks == l->dir_cap) {
+        oomkit__nslist *n = oomkit__smem_alloc(m, SM_TABLES, header_bytes(l->dir_cap * 2));
+        if (n == NULL) {
+            oomkit__smem_free(m, SM_TABLES, c, chunk_bytes(NS_CHUNK));
+            return -ENOMEM;
+        }
+        memcpy(n, l, header_bytes(l->nchunks));
+        n->bytes = header_bytes(l->dir_cap * 2);
+        n->dir_cap = l->dir_cap * 2;
+        /* The chunks now belong to n: retire the old header alone. */
+        oomkit__pdir_store(&ns->aux, ns_id, (uint64_t)(uintptr_t)n);
+        oomkit__smem_retire_buf(m, SM_TABLES, l, l->bytes);
+        l = n;
+    }
+    STORE_REL(&l->chunk[l->nchunks], c);
+    l->nchunks++;
+    l->cap += NS_CHUNK;
+    return 0;
 }
 
 int oomkit__nslist_grow(oomkit__atoms *ns, uint32_t ns_id, oomkit__smem *m)
@@ -87,19 +172,19 @@ int oomkit__nslist_grow(oomkit__atoms *ns, uint32_t ns_id, oomkit__smem *m)
     oomkit__nslist *old = (oomkit__nslist *)(uintptr_t)*oomkit__pdir_slot(&ns->aux, ns_id);
     if (has_room(old))
         return 0;
-    oomkit__nslist *l = new_list(next_cap(old), m);
-    if (l == NULL)
-        return -ENOMEM;
-    if (old != NULL) {
-        /* Full and without free slots: every id is live and keeps its
-         * position. */
-        memcpy(l->slots, old->slots, (size_t)old->len * sizeof(uint64_t));
-        l->births = old->births;
-        l->len = l->live = old->len;
-        oomkit__smem_add(&m->resizes, 1);
+    if (old == NULL) {
+        oomkit__nslist *l = new_list(MIN_CAP, m);
+        if (l == NULL)
+            return -ENOMEM;
+        publish(ns, ns_id, l, NULL, m);
+        return 0;
     }
-    publish(ns, ns_id, l, old, m);
-    return 0;
+    /* Full and without free slots: every id is live and keeps its
+     * position. */
+    int r = old->cap < NS_CHUNK ? grow_first_chunk(old, m) : add_chunk(ns, ns_id, old, m);
+    if (r == 0)
+        oomkit__smem_add(&m->resizes, 1);
+    return r;
 }
 
 uint32_t oomkit__nslist_append(oomkit__atoms *ns, uint32_t ns_id, uint32_t id)
@@ -108,12 +193,13 @@ uint32_t oomkit__nslist_append(oomkit__atoms *ns, uint32_t ns_id, uint32_t id)
     uint32_t pos;
     if (l->dead != 0) {
         pos = l->free;
-        l->free = NS_SLOT_ID(l->slots[pos]) & ~NS_FREE;
+        uint64_t *slot = oomkit__nslist_slot(l, pos);
+        l->free = NS_SLOT_ID(*slot) & ~NS_FREE;
         l->dead--;
-        STORE_REL(&l->slots[pos], (uint64_t)l->births << 32 | id);
+        STORE_REL(slot, (uint64_t)l->births << 32 | id);
     } else {
         pos = l->len;
-        STORE_RLX(&l->slots[pos], (uint64_t)l->births << 32 | id);
+        STORE_RLX(oomkit__nslist_slot(l, pos), (uint64_t)l->births << 32 | id);
         STORE_REL(&l->len, pos + 1);
     }
     STORE_REL(&l->births, l->births + 1);
@@ -125,7 +211,7 @@ void oomkit__nslist_remove(oomkit__atoms *ns, uint32_t ns_id, uint32_t pos, int 
                            oomkit__smem *m)
 {
     oomkit__nslist *l = oomkit__nslist_get(ns, ns_id);
-    STORE_RLX(&l->slots[pos], (uint64_t)(NS_FREE | l->free));
+    STORE_RLX(oomkit__nslist_slot(l, pos), (uint64_t)(NS_FREE | l->free));
     l->free = pos;
     l->dead++;
     STORE_RLX(&l->live, l->live - 1);
@@ -139,9 +225,11 @@ void oomkit__nslist_kill_all(oomkit__atoms *ns)
         oomkit__nslist *l = oomkit__nslist_get(ns, n);
         if (l == NULL)
             continue;
-        for (uint32_t i = 0; i < l->len; i++)
-            if (!NS_SLOT_FREE(l->slots[i]))
-                STORE_RLX(&l->slots[i], (uint64_t)(NS_FREE | NS_FREE_END));
+        for (uint32_t i = 0; i < l->len; i++) {
+            uint64_t *slot = oomkit__nslist_slot(l, i);
+            if (!NS_SLOT_FREE(*slot))
+                STORE_RLX(slot, (uint64_t)(NS_FREE | NS_FREE_END));
+        }
         STORE_RLX(&l->live, 0);
     }
 }
@@ -165,7 +253,7 @@ int oomkit__nslist_shrink(oomkit__atoms *ns, oomkit__handles *h, oomkit__smem *m
         oomkit__nslist *l = oomkit__nslist_get(ns, n);
         if (l == NULL)
             continue;
-        uint32_t want = l->live < MIN_CAP ? MIN_CAP : l->live;
+        uint32_t want = cap_for(l->live);
         if (l->live != 0 && l->dead == 0 && want >= l->cap)
             continue;
         if (oomkit__smem_retire_room(m) == 0) {
@@ -176,8 +264,10 @@ int oomkit__nslist_shrink(oomkit__atoms *ns, oomkit__handles *h, oomkit__smem *m
             publish(ns, n, NULL, l, m);
             continue;
         }
-        if (budget_bytes != 0 &&
-            oomkit__smem_total(m) + oomkit__alloc_footprint(list_bytes(want)) > budget_bytes)
+        uint32_t chunks = want < NS_CHUNK ? 1 : want / NS_CHUNK;
+        uint64_t fp = oomkit__alloc_footprint(header_bytes(chunks)) +
+                      chunks * oomkit__alloc_footprint(chunk_bytes(want < NS_CHUNK ? want : NS_CHUNK));
+        if (budget_bytes != 0 && oomkit__smem_total(m) + fp > budget_bytes)
             continue;
         oomkit__nslist *c = packed_copy(l, want, h, m);
         if (c == NULL)

@@ -1,9 +1,11 @@
-/* Per-namespace object lists: an array of object ids per namespace, for
+/* Per-namespace object lists: the object ids of each namespace, for
  * each_object and each_namespace. The list hangs off the namespace atom's
  * auxiliary directory entry.
  *
- *   { bytes | cap | len | live | dead | free | births | slots[cap] }
- *   slot = birth << 32 | object id, or NS_FREE | next free slot (NS_FREE_END)
+ *   header { bytes | cap | len | live | dead | free | births | nchunks | dir_cap | chunk[] }
+ *   chunk[c] -> u64 slots[NS_CHUNK]      (chunk 0 alone may be smaller)
+ *   slot i = chunk[i / NS_CHUNK][i % NS_CHUNK]
+ *          = birth << 32 | object id, or NS_FREE | next free slot (NS_FREE_END)
  *
  * - Removing stores NS_FREE | the old free head in the object's slot (the
  *   block remembers its slot in ns_pos) and makes that slot the free head:
@@ -12,18 +14,26 @@
  *   section never meets the same id in two slots.
  * - Appending takes the free head if there is one (release store of the
  *   slot: a reader that sees it sees the object's handle entry), else writes
- *   slots[len] then release-stores len. Either way the slot records the
+ *   slot len then release-stores len. Either way the slot records the
  *   list's append count as the object's birth, and an iterator skips
  *   objects born after it began: an object deleted and created again under
  *   the same name during one iteration is seen once, not twice.
- * - A full list (no free slot) is copied into one twice its size: every
- *   slot is live then, so the copy is a memcpy and no position changes. No
- *   write touches the blocks of other objects, and the worst append costs a
- *   copy of this one list (1.4 MB for the 170k-object namespace of the
- *   1M-object workload: well under a millisecond).
+ * - Growth never copies more than one chunk. A small list's only chunk is
+ *   copied into one twice its size (at most NS_CHUNK slots, 4 KiB); past
+ *   that the list gains a chunk of NS_CHUNK slots, and when the directory
+ *   is full a header with twice the entries (pointers only: 8 bytes per
+ *   512 objects). No position changes and no write touches another
+ *   object's block. (Before, a full list was copied whole: 2 MiB and some
+ *   500 fresh pages in one write for the 170k-object namespace of the
+ *   1M-object workload, docs/architecture.md.)
  *   A delete never allocates and so never fails for want of memory.
- * - A namespace's list is retired when its last object goes (except on
- *   clear, which keeps capacity); compact copies lists to their live size.
+ * - Readers load len (acquire) before any chunk pointer (acquire): a chunk
+ *   is published before the len that covers it, so every slot below len
+ *   is reachable. A replaced chunk or header is retired, and a reader still
+ *   holding it sees an earlier state.
+ * - A namespace's list is retired, chunks and all, when its last object
+ *   goes (except on clear, which keeps capacity); compact copies lists to
+ *   their live size.
  * Births are 32-bit and compared modulo 2^32: an iteration must not outlast
  * 2^31 appends to its namespace.
  * Writer: one at a time. Readers: inside a read section. */
@@ -41,15 +51,20 @@
 #define NS_FREE 0x80000000u
 #define NS_FREE_END 0x7fffffffu
 
+/* Slots per chunk (4 KiB): the most one growth step copies or allocates. */
+#define NS_CHUNK 512u
+
 typedef struct oomkit__nslist {
-    size_t bytes;
-    uint32_t cap;
-    uint32_t len;   /* acquire / release */
-    uint32_t live;  /* relaxed */
-    uint32_t dead;  /* writer only: free slots below len */
-    uint32_t free;  /* writer only: first free slot, or NS_FREE_END */
-    uint32_t births; /* appends so far; acquire / release */
-    uint64_t slots[]; /* acquire / release */
+    size_t bytes;     /* the header with its directory */
+    uint32_t cap;     /* slots in all chunks */
+    uint32_t len;     /* acquire / release */
+    uint32_t live;    /* relaxed */
+    uint32_t dead;    /* writer only: free slots below len */
+    uint32_t free;    /* writer only: first free slot, or NS_FREE_END */
+    uint32_t births;  /* appends so far; acquire / release */
+    uint32_t nchunks; /* writer only: chunks in use */
+    uint32_t dir_cap; /* directory entries */
+    uint64_t *chunk[]; /* acquire / release; slots: acquire / release */
 } oomkit__nslist;
 
 #define NS_SLOT_ID(v) ((uint32_t)(v))
@@ -60,6 +75,13 @@ typedef struct oomkit__nslist {
 static inline int oomkit__nslist_born_before(uint64_t v, uint32_t start)
 {
     return !NS_SLOT_FREE(v) && (int32_t)((uint32_t)(v >> 32) - start) < 0;
+}
+
+/* Slot i (< len, loaded after len) of l. Reader or writer. */
+static inline uint64_t *oomkit__nslist_slot(const oomkit__nslist *l, uint32_t i)
+{
+    uint64_t *c = LOAD_ACQ(&((oomkit__nslist *)l)->chunk[i / NS_CHUNK]);
+    return &c[i % NS_CHUNK];
 }
 
 /* The list of namespace ns_id, or NULL. Reader or writer. */
@@ -80,6 +102,9 @@ uint32_t oomkit__nslist_append(oomkit__atoms *ns, uint32_t ns_id, uint32_t id);
  * drop_empty is set. Needs 1 retire slot. */
 void oomkit__nslist_remove(oomkit__atoms *ns, uint32_t ns_id, uint32_t pos, int drop_empty,
                            oomkit__smem *m);
+/* Frees a list and its chunks from `part` (SM_TABLES, or SM_RETIRED for
+ * one retired whole). */
+void oomkit__nslist_free(oomkit__nslist *l, oomkit__smem *m, int part);
 /* Clear: marks every slot of every list dead; after the grace period
  * oomkit__nslist_reset_all empties them for reuse. */
 void oomkit__nslist_kill_all(oomkit__atoms *ns);

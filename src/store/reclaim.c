@@ -92,6 +92,9 @@ static void drain_entries(oomkit_store *s, const oomkit__retired *e, size_t n)
         case RT_PAGE:
             oomkit__smem_free(m, SM_SLAB, p, bytes);
             break;
+        case RT_NSLIST:
+            oomkit__nslist_free(p, m, SM_RETIRED);
+            break;
         case RT_ID: {
             oomkit__blk *b = oomkit__handles_release(&s->h, (uint32_t)(t >> 3));
             if (b != NULL) {

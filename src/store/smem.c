@@ -65,6 +65,14 @@ void oomkit__smem_retire_page(oomkit__smem *m, void *page, size_t bytes)
     push(m, (uintptr_t)page | RT_PAGE, bytes);
 }
 
+void oomkit__smem_retire_nslist(oomkit__smem *m, void *list, uint64_t footprint)
+{
+    oomkit__smem_add(&m->part[SM_TABLES], -footprint);
+    oomkit__smem_add(&m->part[SM_RETIRED], footprint);
+    m->retire_bytes += footprint;
+    push(m, (uintptr_t)list | RT_NSLIST, 0);
+}
+
 void oomkit__smem_retire_id(oomkit__smem *m, uint32_t id)
 {
     push(m, ((uintptr_t)id << 3) | RT_ID, 0);

@@ -27,7 +27,8 @@ enum oomkit__retire_kind {
     RT_BUF_ATOMS = 1,   /* a buffer accounted to SM_ATOMS */
     RT_BUF_TABLES = 2,  /* a buffer accounted to SM_TABLES */
     RT_PAGE = 3,        /* a whole slab page (compact) */
-    RT_ID = 4           /* an object id to put back on the free list */
+    RT_ID = 4,          /* an object id to put back on the free list */
+    RT_NSLIST = 5       /* a namespace list with its chunks (nslist.h) */
 };
 
 typedef struct oomkit__retired {
@@ -108,6 +109,9 @@ void oomkit__smem_retire_buf(oomkit__smem *m, int part, void *p, size_t size);
 void oomkit__smem_retire_block(oomkit__smem *m, void *blk, size_t bytes);
 /* Retires a whole slab page. */
 void oomkit__smem_retire_page(oomkit__smem *m, void *page, size_t bytes);
+/* Retires a namespace list whose header and chunks together take
+ * `footprint` bytes of SM_TABLES: they move to SM_RETIRED. */
+void oomkit__smem_retire_nslist(oomkit__smem *m, void *list, uint64_t footprint);
 /* Retires an object id. */
 void oomkit__smem_retire_id(oomkit__smem *m, uint32_t id);
 

@@ -170,8 +170,7 @@ void oomkit_store_close(oomkit_store *s)
     for (uint32_t n = 0; n < s->ns.count + 1; n++) {
         uint64_t *e = oomkit__pdir_slot(&s->ns.aux, n);
         if (e != NULL && *e != 0) {
-            oomkit__nslist *l = (oomkit__nslist *)(uintptr_t)*e;
-            oomkit__smem_free(&s->m, SM_TABLES, l, l->bytes);
+            oomkit__nslist_free((oomkit__nslist *)(uintptr_t)*e, &s->m, SM_TABLES);
         }
     }
     /* Huge blocks are allocated alone; slab blocks go with their pages. */

@@ -57,7 +57,7 @@ int oomkit_store_each_object(const oomkit_store *s, oomkit_str ns, oomkit_store_
         uint32_t start = LOAD_ACQ(&l->births);
         uint32_t len = LOAD_ACQ(&l->len);
         for (uint32_t i = 0; i < len && r == 0; i++) {
-            uint64_t v = LOAD_ACQ(&l->slots[i]);
+            uint64_t v = LOAD_ACQ(oomkit__nslist_slot(l, i));
             if (!oomkit__nslist_born_before(v, start))
                 continue;
             uint32_t id = NS_SLOT_ID(v);

@@ -8,6 +8,8 @@
  * - each_object never reports an object twice and always reports the
  *   permanent objects (present throughout);
  * - stale handles give -ENOENT, never garbage.
+ * One case picks among 2,400 objects, so the namespace's list spans
+ * several chunks.
  * Each case runs 2.5 s normally, 1.5 s under TSan (it is the TSan target)
  * and 1.2 s under ASan. */
 #include "oomkit/store.h"
@@ -23,7 +25,10 @@
 #include <time.h>
 #include <cmocka.h>
 
-#define NOBJ 160
+/* Objects the writers pick from: 160, or NOBJ_MAX for the case whose
+ * namespace list spans several chunks (nslist.h: 512 slots each). */
+#define NOBJ_MAX 2400
+static int n_objects = 160; /* set by run() before any thread starts */
 #define NPERM 8 /* objects p0..p7: created first, never deleted (no clear) */
 #define NKEYS 20
 
@@ -74,7 +79,7 @@ static int parse_obj(oomkit_str name)
             return -1;
         v = v * 10 + (name.ptr[i] - '0');
     }
-    return v < NOBJ ? v : -1;
+    return v < n_objects ? v : -1;
 }
 
 static oomkit_str key_name(char *buf, int k)
@@ -115,7 +120,7 @@ static void *writer(void *arg)
     char nb[16], kb[16];
     while (!atomic_load(&stop)) {
         int op = (int)(xs(&r) % 1000);
-        int o = (int)(xs(&r) % NOBJ), k = (int)(xs(&r) % NKEYS);
+        int o = (int)(xs(&r) % n_objects), k = (int)(xs(&r) % NKEYS);
         oomkit_str name = obj_name(nb, o), key = key_name(kb, k);
         int rc = 0;
         if (op < 600) {
@@ -180,8 +185,8 @@ static int field_cb(void *ctx, oomkit_str key, uint32_t key_id, int64_t value)
 }
 
 typedef struct octx {
-    unsigned char seen[NOBJ];
-    oomkit_store_obj h[NOBJ];
+    unsigned char seen[NOBJ_MAX];
+    oomkit_store_obj h[NOBJ_MAX];
 } octx;
 
 static int object_cb(void *ctx, oomkit_str name, oomkit_store_obj h)
@@ -208,7 +213,7 @@ static int ns_cb(void *ctx, oomkit_str ns, uint64_t n)
     (void)ctx;
     if (ns.len != NS.len || memcmp(ns.ptr, NS.ptr, ns.len) != 0)
         bad("unknown namespace", (long)ns.len, 0);
-    if (n > NOBJ)
+    if (n > (uint64_t)n_objects)
         bad("namespace count", (long)n, 0);
     return 0;
 }
@@ -221,7 +226,7 @@ static void *reader(void *arg)
     long iters = 0;
     while (!atomic_load(&stop)) {
         int op = (int)(xs(&r) % 100);
-        int o = (int)(xs(&r) % NOBJ), k = (int)(xs(&r) % NKEYS);
+        int o = (int)(xs(&r) % n_objects), k = (int)(xs(&r) % NKEYS);
         oomkit_str name = obj_name(nb, o), key = key_name(kb, k);
         if (op < 60) {
             int64_t v;
@@ -247,7 +252,7 @@ static void *reader(void *arg)
                     if (!oc.seen[p])
                         bad("permanent object not listed", p, rc);
             /* Handles taken a moment ago: live or -ENOENT, never garbage. */
-            for (int i = 0; i < NOBJ; i++) {
+            for (int i = 0; i < n_objects; i++) {
                 if (!oc.seen[i])
                     continue;
                 uint32_t kid;
@@ -263,7 +268,7 @@ static void *reader(void *arg)
             oomkit_store_count(S, &no, &nf);
             oomkit_store_stats st;
             oomkit_store_stats_get(S, &st);
-            if (no > NOBJ)
+            if (no > (uint64_t)n_objects)
                 bad("count objects", (long)no, 0);
         }
         iters++;
@@ -271,8 +276,9 @@ static void *reader(void *arg)
     return (void *)iters;
 }
 
-static void run(int writers, int readers, int clear)
+static void run(int writers, int readers, int clear, int nobj)
 {
+    n_objects = nobj;
     assert_int_equal(oomkit_store_open(NULL, &S), 0);
     allow_clear = clear;
     atomic_store(&stop, 0);
@@ -281,6 +287,12 @@ static void run(int writers, int readers, int clear)
     for (int p = 0; p < NPERM; p++)
         assert_int_equal(oomkit_store_put(S, NS, obj_name(nb, p), OOMKIT_STR("k0"),
                                           make_value(p, 0, 0)),
+                         0);
+    /* A big namespace starts full, so its list spans several chunks from
+     * the first read on. */
+    for (int o = NPERM; nobj > 512 && o < nobj; o++)
+        assert_int_equal(oomkit_store_put(S, NS, obj_name(nb, o), OOMKIT_STR("k1"),
+                                          make_value(o, 1, 0)),
                          0);
     pthread_t w[4], rd[4];
     for (int i = 0; i < writers; i++)
@@ -303,8 +315,14 @@ static void run(int writers, int readers, int clear)
     }
     oomkit_store_stats st;
     oomkit_store_stats_get(S, &st);
-    print_message("%d writer(s), %d readers%s: %ld reader iterations, %llu resizes\n", writers,
-                  readers, clear ? ", with clear" : "", reads, (unsigned long long)st.resizes);
+    print_message("%d writer(s), %d readers%s, %d objects: %ld reader iterations, %llu resizes, "
+                  "%llu objects at the end\n",
+                  writers, readers, clear ? ", with clear" : "", nobj, reads,
+                  (unsigned long long)st.resizes, (unsigned long long)st.objects);
+    /* The many-objects case must have spanned several list chunks. */
+    if (nobj > 512 && st.objects <= 512)
+        fail_msg("only %llu objects: the list never left its first chunk",
+                 (unsigned long long)st.objects);
     oomkit_store_close(S);
     S = NULL;
     if (atomic_load(&failures) != 0)
@@ -315,19 +333,27 @@ static void run(int writers, int readers, int clear)
 static void test_one_writer_three_readers(void **st)
 {
     (void)st;
-    run(1, 3, 0);
+    run(1, 3, 0, 160);
 }
 
 static void test_three_writers_three_readers(void **st)
 {
     (void)st;
-    run(3, 3, 0);
+    run(3, 3, 0, 160);
 }
 
 static void test_with_clear(void **st)
 {
     (void)st;
-    run(2, 3, 1);
+    run(2, 3, 1, 160);
+}
+
+/* Lists of several chunks: growth by a chunk and by a new directory,
+ * packed copies on compact, all under readers' iteration. */
+static void test_many_objects(void **st)
+{
+    (void)st;
+    run(2, 3, 0, NOBJ_MAX);
 }
 
 int main(void)
@@ -336,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_one_writer_three_readers),
         cmocka_unit_test(test_three_writers_three_readers),
         cmocka_unit_test(test_with_clear),
+        cmocka_unit_test(test_many_objects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
