@@ -48,23 +48,6 @@ void oomkit__atoms_destroy(oomkit__atoms *t, oomkit__smem *m)
     oomkit__pdir_destroy(&t->aux, m);
 }
 
-uint32_t oomkit__atoms_find(const oomkit__atoms *t, const void *p, size_t len, uint64_t h)
-{
-    const oomkit__atom_index *ix = LOAD_ACQ(&((oomkit__atoms *)t)->index);
-    if (ix == NULL)
-        return ATOM_NONE;
-    uint32_t h32 = (uint32_t)(h >> 32);
-    for (uint32_t i = (uint32_t)h & ix->mask;; i = (i + 1) & ix->mask) {
-        uint32_t v = LOAD_ACQ(&((oomkit__atom_index *)ix)->slots[i]);
-        if (v == 0)
-            return ATOM_NONE;
-        const oomkit__atom_rec *r = oomkit__atoms_rec(t, v - 1);
-        if (r != NULL && r->hash32 == h32 && r->len == len &&
-            (len == 0 || memcmp(r->bytes, p, len) == 0))
-            return v - 1;
-    }
-}
-
 /* Index slots needed to hold n atoms at most 3/4 full. */
 static size_t index_slots_for(size_t n)
 {

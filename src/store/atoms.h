@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ATOM_NONE UINT32_MAX
 
@@ -61,14 +62,31 @@ static inline uint64_t oomkit__atom_hash(const void *p, size_t len);
 void oomkit__atoms_init(oomkit__atoms *t, int with_aux);
 void oomkit__atoms_destroy(oomkit__atoms *t, oomkit__smem *m);
 
-/* Finds a string; ATOM_NONE if absent. h is oomkit__atom_hash(p, len).
- * Reader (inside a read section) or writer. */
-uint32_t oomkit__atoms_find(const oomkit__atoms *t, const void *p, size_t len, uint64_t h);
 /* The record of id (< count), or NULL. Reader or writer. */
 static inline const oomkit__atom_rec *oomkit__atoms_rec(const oomkit__atoms *t, uint32_t id)
 {
     return (const oomkit__atom_rec *)(uintptr_t)oomkit__pdir_load(&t->dir, id);
 }
+/* Finds a string; ATOM_NONE if absent. h is oomkit__atom_hash(p, len).
+ * Reader (inside a read section) or writer. Inline: every lookup resolves
+ * two atoms. */
+static inline uint32_t oomkit__atoms_find(const oomkit__atoms *t, const void *p, size_t len, uint64_t h)
+{
+    const oomkit__atom_index *ix = LOAD_ACQ(&((oomkit__atoms *)t)->index);
+    if (ix == NULL)
+        return ATOM_NONE;
+    uint32_t h32 = (uint32_t)(h >> 32);
+    for (uint32_t i = (uint32_t)h & ix->mask;; i = (i + 1) & ix->mask) {
+        uint32_t v = LOAD_ACQ(&((oomkit__atom_index *)ix)->slots[i]);
+        if (v == 0)
+            return ATOM_NONE;
+        const oomkit__atom_rec *r = oomkit__atoms_rec(t, v - 1);
+        if (r != NULL && r->hash32 == h32 && r->len == len &&
+            (len == 0 || memcmp(r->bytes, p, len) == 0))
+            return v - 1;
+    }
+}
+
 static inline uint32_t oomkit__atoms_count(const oomkit__atoms *t)
 {
     return LOAD_ACQ(&((oomkit__atoms *)t)->count);
