@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # bench/mph/run.sh: the mph benchmark of `make bench`. Generates flattened
-# namespace/name/key strings from the workload generator (the shared
-# gen_state.py beside the repository at ../shared/workload/, else
-# `oomkit gen-state`), runs `oomkit bench mph --keys FILE --json` on 1M keys
+# namespace/name/key strings from the workload generator (the reference
+# gen_state.py when OOMKIT_GEN_STATE_PY names it, else `oomkit gen-state`),
+# runs `oomkit bench mph --keys FILE --json` on 1M keys
 # (and 10M when OOMKIT_BENCH_MPH_10M=1), and writes docs/benchmarks-mph.md.
 #
 # Environment:
 #   OOMKIT_BIN             the oomkit binary (default: <repo>/build/oomkit)
 #   OOMKIT_BUILD_DIR       scratch space in $OOMKIT_BUILD_DIR/bench-mph
+#   OOMKIT_GEN_STATE_PY    the reference workload generator, gen_state.py
 #   OOMKIT_BENCH_MPH_KEYS  key counts, space-separated (default "1000000",
 #                          or "1000000 10000000" with OOMKIT_BENCH_MPH_10M=1)
 #   OOMKIT_BENCH_MPH_PEERS passed to --peers (default: all)
@@ -34,9 +35,9 @@ fi
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 mkdir -p "$work" "$(dirname "$doc")"
 
-reference=$repo/../shared/workload/gen_state.py
+reference=${OOMKIT_GEN_STATE_PY:-}
 generate() { # objects -> TSV on stdout
-  if [ -f "$reference" ] && command -v python3 >/dev/null 2>&1; then
+  if [ -n "$reference" ] && [ -f "$reference" ] && command -v python3 >/dev/null 2>&1; then
     # stderr muted: head closing the pipe makes Python print a
     # BrokenPipeError; a short output is caught by the line count below.
     python3 "$reference" --objects "$1" 2>/dev/null
@@ -44,7 +45,7 @@ generate() { # objects -> TSV on stdout
     "$bin" gen-state --objects "$1" 2>/dev/null
   fi
 }
-if [ -f "$reference" ]; then generator="../shared/workload/gen_state.py"; else generator="oomkit gen-state"; fi
+if [ -n "$reference" ] && [ -f "$reference" ]; then generator="gen_state.py"; else generator="oomkit gen-state"; fi
 
 results=()
 for n in $counts; do

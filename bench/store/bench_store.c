@@ -1,6 +1,6 @@
 /* `oomkit bench store`: loads one workload and measures the oomkit store
  * and its C peers on it in one run (harness.c), then prints a table with
- * ratios against the store, or the JSON object of DESIGN.md section 5 that
+ * ratios against the store, or one JSON object with every figure, which
  * scripts compare across runs. */
 #include "bench/bench_probe.h"
 #include "bench/bench_registry.h"

@@ -1,6 +1,6 @@
 /* Output of the store benchmark: a text table with ratios against the
  * store, a Markdown section with the targets for docs/benchmarks.md, and
- * the JSON object of DESIGN.md section 5. Figures of peers measured by other
+ * one JSON object with every figure. Figures of peers measured by other
  * programs (bench/peers/run.sh prints one JSON line per structure) can be
  * merged in, so one table compares everything run on the same input. */
 #ifndef OOMKIT_BENCH_STORE_REPORT_H

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/store/run.sh: the store benchmark of `make bench`. Generates the
-# 100k-object workload (the shared gen_state.py when it sits beside the
-# repository at ../shared/workload/, else `oomkit gen-state`), runs
+# 100k-object workload (with the reference gen_state.py when
+# OOMKIT_GEN_STATE_PY names it, else `oomkit gen-state`), runs
 # `oomkit bench store` on it once (the store and its C peers; the Go and C++
 # peers of bench/peers/run.sh are merged in when that script is present)
 # and writes docs/benchmarks.md with its chart docs/benchmarks.svg.
@@ -18,6 +18,8 @@
 #   OOMKIT_BENCH_CLOCK            wall | cpu (default: cpu when the load average
 #                                 is at least the number of CPUs, else wall)
 #   OOMKIT_BENCH_DOC              where to write (default: <repo>/docs/benchmarks.md)
+#   OOMKIT_GEN_STATE_PY           the reference workload generator, gen_state.py
+#                                 (byte-identical input to other implementations')
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -38,10 +40,10 @@ mkdir -p "$work" "$(dirname "$doc")"
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 tsv=$work/state-$objects.tsv
 
-# The workload: the shared reference generator keeps results comparable
-# with the other implementations measured on byte-identical input.
-reference=$repo/../shared/workload/gen_state.py
-if [ -f "$reference" ] && command -v python3 >/dev/null 2>&1; then
+# The workload: the reference generator keeps results comparable with the
+# other implementations measured on byte-identical input.
+reference=${OOMKIT_GEN_STATE_PY:-}
+if [ -n "$reference" ] && [ -f "$reference" ] && command -v python3 >/dev/null 2>&1; then
   gen_cmd="gen_state.py --objects $objects"
   echo "bench/store/run.sh: generating $tsv with $gen_cmd" >&2
   python3 "$reference" --objects "$objects" >"$tsv"
@@ -123,7 +125,7 @@ with \`make bench\` or \`bench/store/run.sh\`.
   flip between runs); bytes and allocation counts are deterministic.
 - clock: $clock time (\`--cpu-clock\` is chosen when the load average is at
   least the CPU count). Lookups are the fastest of three passes.
-- workload: \`$gen_cmd\` (DESIGN.md section 4)
+- workload: \`$gen_cmd\` (docs/architecture.md, "Workload format")
 - command: \`${cmd[*]}\`
 - compiler: $cc_version; GLib $glib; uthash $uthash
 - $peers_note

@@ -1,5 +1,5 @@
 /* The store benchmark's input, loaded into memory once: a TSV workload
- * (DESIGN.md section 4) parsed in place, with its objects, interned keys and
+ * (docs/architecture.md, "Workload format") parsed in place, with its objects, interned keys and
  * the probes every structure is measured with.
  *
  * Strings point into the file buffer, whose tabs and newlines are replaced

@@ -1,5 +1,5 @@
 /* `oomkit gen-state`: writes a Kubernetes-shaped controller state as TSV
- * (DESIGN.md section 4), the input of the store benchmark and the demo. The
+ * (docs/architecture.md, "Workload format"), the input of the store benchmark and the demo. The
  * generator itself is gen_state_gen.c; this file only parses the command
  * line and opens the output. */
 #include "cli/cli.h"

@@ -2,7 +2,7 @@
  * and the store benchmark (bench/store/, which compiles this file into
  * oomkit-bench too).
  *
- * It writes the workload of DESIGN.md section 4, TSV lines
+ * It writes the workload format (docs/architecture.md), TSV lines
  * "namespace<TAB>name<TAB>key<TAB>value", in the same shape as the shared
  * reference generator gen_state.py: a fixed namespace list extended with
  * team-env[-n] names, Zipf-like namespace weights 1/(i+1), pod-style names

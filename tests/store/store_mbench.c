@@ -1,5 +1,5 @@
 /* A tiny internal micro-benchmark of the store alone: loads a workload TSV
- * (DESIGN.md section 4) and prints bytes per entry (mallinfo2 delta and the
+ * (docs/architecture.md, "Workload format") and prints bytes per entry (mallinfo2 delta and the
  * store's own stats), allocations per entry, build ns per entry, random hit
  * lookup ns, and allocations of a clear + refill cycle. It exists to check
  * the store's targets while developing; the comparison with peers is
