@@ -31,11 +31,11 @@
  * - no visited memory is ever freed during the call.
  * Grace periods and the bound on deferred frees: memory a writer removes
  * waits in a ledger until no reader can see it. When the ledger holds more
- * than max(8 KiB, stats.bytes_total / 128) bytes or 256 entries, the
- * writer hands it to the store's grace-period thread (one per process) and
- * goes on without waiting; later writes free it once the grace period is
- * over. With 8 ledgers in flight the current one keeps filling; only when
- * the bytes waiting pass 9 x max(8 KiB, stats.bytes_total / 128) does the
+ * than max(8 KiB, stats.bytes_total / 128) bytes, the writer hands it to
+ * the store's grace-period thread (one per process) and goes on without
+ * waiting; later writes free it once the grace period is over. With 8
+ * ledgers in flight the current one keeps filling; only when the bytes
+ * waiting pass 9 x max(8 KiB, stats.bytes_total / 128) does the
  * writer wait for the readers itself. So stats.bytes_retired never exceeds
  * that bound plus what one write retires (a block, a posting list or one
  * table segment), a slow reader never makes memory grow, and a writer

@@ -250,11 +250,21 @@ static void make_room(oomkit_store *s, size_t entries)
         wait_and_drain(s);
 }
 
+/* Largest ledger array: the pool's largest class. */
+#define LEDGER_MAX_SLOTS ((size_t)SMEM_RETIRE_SLOTS << (SMEM_POOL_CLASSES - 1))
+
 void oomkit__reclaim_after_write(oomkit_store *s)
 {
     oomkit__smem *m = &s->m;
     reap(s, REAP_PER_WRITE);
-    if (m->retire_bytes > batch_bound(s) || oomkit__smem_retire_room(m) < WRITE_RETIRE_SLOTS)
+    if (m->retire_bytes > batch_bound(s)) {
+        make_room(s, WRITE_RETIRE_SLOTS);
+        return;
+    }
+    /* Under the byte bound and short of entries: a longer ledger, not
+     * another grace period (reclaim.h). */
+    if (oomkit__smem_retire_room(m) < WRITE_RETIRE_SLOTS &&
+        (m->retire_cap >= LEDGER_MAX_SLOTS || grow_ledger(s) != 0))
         make_room(s, WRITE_RETIRE_SLOTS);
 }
 

@@ -3,8 +3,9 @@
  * read section, then goes back to the slab or the allocator.
  *
  * The writer never waits for readers on its normal path. When the ledger
- * holds more than max(8 KiB, bytes_total / 128) bytes, or is nearly full,
- * after a write, it is sealed into a batch and handed to the grace-period
+ * holds more than max(8 KiB, bytes_total / 128) bytes after a write (one
+ * that runs short of entries first doubles, up to the pool's largest
+ * array), it is sealed into a batch and handed to the grace-period
  * thread (gpthread.h), which only marks the batch over once readers have
  * moved on; the writer frees marked batches at its next writes, at most
  * REAP_PER_WRITE entries a write (so all accounting stays on the writer's
@@ -19,6 +20,13 @@
  * Why: synchronize_rcu of liburcu-bp sleeps in 10 ms steps while a reader
  * is inside a section; with readers on every core a write that waited
  * stalled for 10-18 ms (measured beside 1 and 2 readers on 2 vCPUs).
+ * Why by bytes and not also at 256 entries: a grace period costs about
+ * 120 us even with no reader (membarrier interrupts every CPU the process
+ * runs on, the writer's too), and with batches of 256 entries building the
+ * 100k-object workload and churning it took 7,500 of them; the odd one
+ * slower than 2 ms then filled the 8 batches of a small store and made a
+ * write wait 3-8 ms for a grace period. Sealed by bytes: 2,750 grace
+ * periods and no write waiting in six runs (docs/architecture.md).
  * Writer only, under the store mutex. */
 #ifndef OOMKIT_STORE_RECLAIM_H
 #define OOMKIT_STORE_RECLAIM_H
