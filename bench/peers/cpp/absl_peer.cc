@@ -192,24 +192,29 @@ int main(int argc, char **argv)
         lookups = n;
     std::string kb;
     kb.reserve(512);
-    size_t wrong = 0;
-    t = now_ns();
-    for (size_t i = 0; i < lookups; i++) {
-        const Record &r = recs[perm[i]];
-        compose(kb, r);
-        auto it = m->find(kb);
-        if (it == m->end() || it->second != r.value)
-            wrong++;
+    // The fastest of three passes, as oomkit bench store times its own.
+    size_t wrong = 0, found = 0;
+    double hit_ns = 0, miss_ns = 0;
+    for (int pass = 0; pass < 3; pass++) {
+        t = now_ns();
+        for (size_t i = 0; i < lookups; i++) {
+            const Record &r = recs[perm[i]];
+            compose(kb, r);
+            auto it = m->find(kb);
+            if (it == m->end() || it->second != r.value)
+                wrong++;
+        }
+        double ns = (now_ns() - t) / static_cast<double>(lookups);
+        hit_ns = pass == 0 || ns < hit_ns ? ns : hit_ns;
+        t = now_ns();
+        for (size_t i = 0; i < lookups; i++) {
+            compose(kb, recs[perm[i]]);
+            kb.push_back('~');
+            found += m->contains(kb);
+        }
+        ns = (now_ns() - t) / static_cast<double>(lookups);
+        miss_ns = pass == 0 || ns < miss_ns ? ns : miss_ns;
     }
-    double hit_ns = (now_ns() - t) / static_cast<double>(lookups);
-    size_t found = 0;
-    t = now_ns();
-    for (size_t i = 0; i < lookups; i++) {
-        compose(kb, recs[perm[i]]);
-        kb.push_back('~');
-        found += m->contains(kb);
-    }
-    double miss_ns = (now_ns() - t) / static_cast<double>(lookups);
     if (wrong || found) {
         std::fprintf(stderr, "absl-peer: %zu wrong hits, %zu misses found\n", wrong, found);
         return 3;

@@ -76,20 +76,30 @@ func measure(name string, s structure, in *input, lookups, cycles int) result {
 		lookups = n
 	}
 	res.Lookups = lookups
+	// The fastest of three passes, as oomkit bench store times its own.
 	wrong := 0
-	t = time.Now()
-	for _, i := range perm[:lookups] {
-		r := &in.records[i]
-		if s.hit(r) != r.value {
-			wrong++
+	hitNs, missNs := 0.0, 0.0
+	for pass := 0; pass < 3; pass++ {
+		t = time.Now()
+		for _, i := range perm[:lookups] {
+			r := &in.records[i]
+			if s.hit(r) != r.value {
+				wrong++
+			}
+		}
+		if ns := float64(time.Since(t).Nanoseconds()) / float64(lookups); pass == 0 || ns < hitNs {
+			hitNs = ns
+		}
+		t = time.Now()
+		for _, i := range perm[:lookups] {
+			sink += s.miss(&in.records[i])
+		}
+		if ns := float64(time.Since(t).Nanoseconds()) / float64(lookups); pass == 0 || ns < missNs {
+			missNs = ns
 		}
 	}
-	res.HitNs = round1(float64(time.Since(t).Nanoseconds()) / float64(lookups))
-	t = time.Now()
-	for _, i := range perm[:lookups] {
-		sink += s.miss(&in.records[i])
-	}
-	res.MissNs = round1(float64(time.Since(t).Nanoseconds()) / float64(lookups))
+	res.HitNs = round1(hitNs)
+	res.MissNs = round1(missNs)
 	if wrong > 0 || sink != 0 {
 		fmt.Fprintf(os.Stderr, "peers-go: %s: %d hits returned a wrong value, misses summed %d\n",
 			name, wrong, sink)
