@@ -64,8 +64,11 @@ if [ -n "${OOMKIT_BENCH_PEERS_JSON:-}" ]; then
 elif [ "${OOMKIT_BENCH_PEERS:-1}" != 0 ] && [ -f "$repo/bench/peers/run.sh" ]; then
   echo "bench/store/run.sh: running bench/peers/run.sh on the same workload" >&2
   peers_rc=0
-  OOMKIT_BUILD_DIR=$build OOMKIT_BIN=$bin bash "$repo/bench/peers/run.sh" "$tsv" \
-    >"$work/peers.jsonl" 2>"$work/peers.log" || peers_rc=$?
+  # As many lookups as oomkit bench store makes (one per entry): fewer
+  # would let a peer's later passes find more of their keys in cache.
+  entries=$(wc -l <"$tsv")
+  OOMKIT_BUILD_DIR=$build OOMKIT_BIN=$bin bash "$repo/bench/peers/run.sh" --lookups "$entries" \
+    "$tsv" >"$work/peers.jsonl" 2>"$work/peers.log" || peers_rc=$?
   if [ -s "$work/peers.jsonl" ]; then
     merge=(--merge peers.jsonl)
     peers_note="bench/peers/run.sh ran on the same file (exit $peers_rc); its structures are marked †."
