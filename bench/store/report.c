@@ -117,11 +117,12 @@ static void describe_input(const struct report *r, FILE *out, const char *pre)
             r->cpu_share < 0.95 ? (r->cpu_clock ? ")" : " and its times are inflated)") : "");
     if (r->stall_floor.seconds > 0)
         fprintf(out,
-                "%sstall floor: a loop doing nothing but read the clock for %.1f s (as long as "
-                "%s's write phase) saw a worst gap of %.1f µs and %" PRIu64 " gaps over 1 ms "
+                "%sstall floor: a loop doing nothing but read the clock for %.1f s (the length of "
+                "%s's write phase, at least 2 s) saw a worst gap of %.1f µs and %" PRIu64 " gap%s over 1 ms "
                 "(this machine's own hiccups: no write time can be read below them)\n",
                 pre, r->stall_floor.seconds, r->n_rows > 0 ? r->rows[0].name : "the first",
-                r->stall_floor.worst_us, r->stall_floor.gaps_over_1ms);
+                r->stall_floor.worst_us, r->stall_floor.gaps_over_1ms,
+                r->stall_floor.gaps_over_1ms == 1 ? "" : "s");
     if (r->fault_floor_us > 0)
         fprintf(out,
                 "%spage-fault floor: the slowest first touch of %d fresh pages took %.1f µs (a "
@@ -316,12 +317,14 @@ static void md_targets(const struct report *r, FILE *out)
     /* The same without the writes that waited on the kernel for a fresh
      * page: what is left is the store's own work, plus the machine's
      * hiccups (the bare loop's gaps over as long a time). */
+    uint64_t unfaulted = store->writes_over_1ms - store->writes_over_1ms_faulted;
     fprintf(out,
             "| no write over 1 ms outside a page fault (the store's own work) | worst %.1f µs; "
-            "%" PRIu64 " writes over 1 ms without a page fault, a bare clock loop of %.1f s had "
-            "%" PRIu64 " gaps over 1 ms | %s |\n",
-            store->worst_unfaulted_write_us, store->writes_over_1ms - store->writes_over_1ms_faulted,
+            "%" PRIu64 " write%s over 1 ms without a page fault, a bare clock loop of %.1f s had "
+            "%" PRIu64 " gap%s over 1 ms | %s |\n",
+            store->worst_unfaulted_write_us, unfaulted, unfaulted == 1 ? "" : "s",
             r->stall_floor.seconds, r->stall_floor.gaps_over_1ms,
+            r->stall_floor.gaps_over_1ms == 1 ? "" : "s",
             store->worst_unfaulted_write_us <= 1000 ? "yes" : "**no**");
     fprintf(out, "| allocations per entry ≤ 0.2 | %.4f | %s |\n", store->allocs_per_entry,
             store->allocs_per_entry <= 0.2 ? "yes" : "**no**");
