@@ -238,20 +238,23 @@ static int grow_ledger(oomkit_store *s)
     return 0;
 }
 
+/* Largest ledger array: the pool's largest class (256 KiB). */
+#define LEDGER_MAX_SLOTS ((size_t)SMEM_RETIRE_SLOTS << (SMEM_POOL_CLASSES - 1))
+
 /* The ledger is over its bound or short of entries: seal it; with every
- * batch in flight, keep filling it (growing it if entries are short) while
- * the bytes waiting stay under the hard bound, else wait for readers. */
+ * batch in flight, keep filling it (growing it, up to LEDGER_MAX_SLOTS, if
+ * entries are short) while the bytes waiting stay under the hard bound,
+ * else wait for readers. The cap bounds the ledgers themselves: object ids
+ * retire with no bytes, so the byte bound alone would not. */
 static void make_room(oomkit_store *s, size_t entries)
 {
     if (seal(s) == 0)
         return;
     if (waiting_bytes(s) > (SMEM_GP_BATCHES + 1) * batch_bound(s) ||
-        (oomkit__smem_retire_room(&s->m) < entries && grow_ledger(s) != 0))
+        (oomkit__smem_retire_room(&s->m) < entries &&
+         (s->m.retire_cap >= LEDGER_MAX_SLOTS || grow_ledger(s) != 0)))
         wait_and_drain(s);
 }
-
-/* Largest ledger array: the pool's largest class. */
-#define LEDGER_MAX_SLOTS ((size_t)SMEM_RETIRE_SLOTS << (SMEM_POOL_CLASSES - 1))
 
 void oomkit__reclaim_after_write(oomkit_store *s)
 {

@@ -13,8 +13,9 @@
  * SMEM_GP_BATCHES batches are in flight. With all of them waiting (readers
  * that hold long sections), the ledger keeps filling, doubling its array
  * if it runs short of entries, until the bytes waiting pass
- * (SMEM_GP_BATCHES + 1) x that bound: only then, or when no array can be
- * had, does the writer wait for a grace period itself. Memory waiting for
+ * (SMEM_GP_BATCHES + 1) x that bound or the array would pass the pool's
+ * largest (16,384 entries): only then, or when no array can be had, does
+ * the writer wait for a grace period itself. Memory waiting for
  * readers is thus at most that hard bound plus what one write retires.
  *
  * Why: synchronize_rcu of liburcu-bp sleeps in 10 ms steps while a reader
