@@ -24,6 +24,12 @@ static uint32_t chunk_slots(const oomkit__nslist *l)
     return l->cap < NS_CHUNK ? l->cap : NS_CHUNK;
 }
 
+/* Capacity of the only chunk of l after it doubles (l->cap < NS_CHUNK). */
+static uint32_t first_chunk_next_cap(const oomkit__nslist *l)
+{
+    return l->cap * 2 < NS_CHUNK ? l->cap * 2 : NS_CHUNK;
+}
+
 /* Capacity that holds n slots: n itself below a chunk, else whole chunks. */
 static uint32_t cap_for(uint32_t n)
 {
@@ -40,8 +46,17 @@ static int has_room(const oomkit__nslist *l)
 /* The allocation footprint of l, header and chunks. */
 static uint64_t list_footprint(const oomkit__nslist *l)
 {
-    return oomkit__alloc_footprint(l->bytes) +
+    return oomkit__alloc_footprint(header_bytes(l->dir_cap)) +
            (uint64_t)l->nchunks * oomkit__alloc_footprint(chunk_bytes(chunk_slots(l)));
+}
+
+/* The footprint new_list(cap) allocates (cap from cap_for). */
+static uint64_t new_list_footprint(uint32_t cap)
+{
+    uint32_t per = cap < NS_CHUNK ? cap : NS_CHUNK;
+    uint32_t n = cap / per;
+    return oomkit__alloc_footprint(header_bytes(n)) +
+           (uint64_t)n * oomkit__alloc_footprint(chunk_bytes(per));
 }
 
 size_t oomkit__nslist_need(const oomkit__atoms *ns, uint32_t ns_id)
@@ -56,10 +71,9 @@ size_t oomkit__nslist_need(const oomkit__atoms *ns, uint32_t ns_id)
     if (has_room(l))
         return 0;
     if (l == NULL)
-        return oomkit__alloc_footprint(header_bytes(1)) +
-               oomkit__alloc_footprint(chunk_bytes(MIN_CAP));
+        return new_list_footprint(MIN_CAP);
     if (l->cap < NS_CHUNK)
-        return oomkit__alloc_footprint(chunk_bytes(l->cap * 2 < NS_CHUNK ? l->cap * 2 : NS_CHUNK));
+        return oomkit__alloc_footprint(chunk_bytes(first_chunk_next_cap(l)));
     return oomkit__alloc_footprint(chunk_bytes(NS_CHUNK)) +
            (l->nchunks == l->dir_cap ? oomkit__alloc_footprint(header_bytes(l->dir_cap * 2)) : 0);
 }
@@ -73,7 +87,6 @@ static oomkit__nslist *new_list(uint32_t cap, oomkit__smem *m)
     if (l == NULL)
         return NULL;
     memset(l, 0, sizeof(*l));
-    l->bytes = header_bytes(n);
     l->cap = cap;
     l->dir_cap = n;
     l->free = NS_FREE_END;
@@ -91,7 +104,7 @@ void oomkit__nslist_free(oomkit__nslist *l, oomkit__smem *m, int part)
 {
     for (uint32_t c = 0; c < l->nchunks; c++)
         oomkit__smem_free(m, part, l->chunk[c], chunk_bytes(chunk_slots(l)));
-    oomkit__smem_free(m, part, l, l->bytes);
+    oomkit__smem_free(m, part, l, header_bytes(l->dir_cap));
 }
 
 /* A copy of old holding only its live slots, packed, with capacity cap;
@@ -128,7 +141,7 @@ static void publish(oomkit__atoms *ns, uint32_t ns_id, oomkit__nslist *l, oomkit
 /* Doubles the only chunk of a list below NS_CHUNK slots. */
 static int grow_first_chunk(oomkit__nslist *l, oomkit__smem *m)
 {
-    uint32_t cap = l->cap * 2 < NS_CHUNK ? l->cap * 2 : NS_CHUNK;
+    uint32_t cap = first_chunk_next_cap(l);
     uint64_t *c = oomkit__smem_alloc(m, SM_TABLES, chunk_bytes(cap));
     if (c == NULL)
         return -ENOMEM;
@@ -154,11 +167,10 @@ static int add_chunk(oomkit__atoms *ns, uint32_t ns_id, oomkit__nslist *l, oomki
             return -ENOMEM;
         }
         memcpy(n, l, header_bytes(l->nchunks));
-        n->bytes = header_bytes(l->dir_cap * 2);
         n->dir_cap = l->dir_cap * 2;
         /* The chunks now belong to n: retire the old header alone. */
         oomkit__pdir_store(&ns->aux, ns_id, (uint64_t)(uintptr_t)n);
-        oomkit__smem_retire_buf(m, SM_TABLES, l, l->bytes);
+        oomkit__smem_retire_buf(m, SM_TABLES, l, header_bytes(l->dir_cap));
         l = n;
     }
     STORE_REL(&l->chunk[l->nchunks], c);
@@ -264,10 +276,7 @@ int oomkit__nslist_shrink(oomkit__atoms *ns, oomkit__handles *h, oomkit__smem *m
             publish(ns, n, NULL, l, m);
             continue;
         }
-        uint32_t chunks = want < NS_CHUNK ? 1 : want / NS_CHUNK;
-        uint64_t fp = oomkit__alloc_footprint(header_bytes(chunks)) +
-                      chunks * oomkit__alloc_footprint(chunk_bytes(want < NS_CHUNK ? want : NS_CHUNK));
-        if (budget_bytes != 0 && oomkit__smem_total(m) + fp > budget_bytes)
+        if (budget_bytes != 0 && oomkit__smem_total(m) + new_list_footprint(want) > budget_bytes)
             continue;
         oomkit__nslist *c = packed_copy(l, want, h, m);
         if (c == NULL)

@@ -2,7 +2,7 @@
  * each_object and each_namespace. The list hangs off the namespace atom's
  * auxiliary directory entry.
  *
- *   header { bytes | cap | len | live | dead | free | births | nchunks | dir_cap | chunk[] }
+ *   header { cap | len | live | dead | free | births | nchunks | dir_cap | chunk[] }
  *   chunk[c] -> u64 slots[NS_CHUNK]      (chunk 0 alone may be smaller)
  *   slot i = chunk[i / NS_CHUNK][i % NS_CHUNK]
  *          = birth << 32 | object id, or NS_FREE | next free slot (NS_FREE_END)
@@ -55,7 +55,6 @@
 #define NS_CHUNK 512u
 
 typedef struct oomkit__nslist {
-    size_t bytes;     /* the header with its directory */
     uint32_t cap;     /* slots in all chunks */
     uint32_t len;     /* acquire / release */
     uint32_t live;    /* relaxed */
