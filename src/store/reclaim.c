@@ -16,7 +16,6 @@
 /* Retired entries one write frees at most (tens of microseconds). */
 #define REAP_PER_WRITE 512
 
-
 /* Ledger arrays come from a per-store pool and go back to it, so a writer
  * whose bursts once needed several (or larger) ledgers gets them again
  * without allocating: after a warm-up, clear + refill allocates nothing.
@@ -223,10 +222,18 @@ static uint64_t waiting_bytes(const oomkit_store *s)
     return oomkit__smem_get(&s->m.part[SM_RETIRED]) + oomkit__smem_get(&s->m.retired_blocks);
 }
 
-/* Doubles the ledger's array. 0, or -1 (no memory, or not within budget). */
+/* Largest ledger array: the pool's largest class (256 KiB). The cap
+ * bounds the ledgers themselves: object ids retire with no bytes, so the
+ * byte bound alone would not. */
+#define LEDGER_MAX_SLOTS ((size_t)SMEM_RETIRE_SLOTS << (SMEM_POOL_CLASSES - 1))
+
+/* Doubles the ledger's array. 0, or -1 (at LEDGER_MAX_SLOTS already, no
+ * memory, or not within budget). */
 static int grow_ledger(oomkit_store *s)
 {
     oomkit__smem *m = &s->m;
+    if (m->retire_cap >= LEDGER_MAX_SLOTS)
+        return -1;
     size_t cap = m->retire_cap * 2;
     oomkit__retired *r = array_get(s, cap);
     if (r == NULL)
@@ -238,21 +245,16 @@ static int grow_ledger(oomkit_store *s)
     return 0;
 }
 
-/* Largest ledger array: the pool's largest class (256 KiB). */
-#define LEDGER_MAX_SLOTS ((size_t)SMEM_RETIRE_SLOTS << (SMEM_POOL_CLASSES - 1))
-
 /* The ledger is over its bound or short of entries: seal it; with every
  * batch in flight, keep filling it (growing it, up to LEDGER_MAX_SLOTS, if
  * entries are short) while the bytes waiting stay under the hard bound,
- * else wait for readers. The cap bounds the ledgers themselves: object ids
- * retire with no bytes, so the byte bound alone would not. */
+ * else wait for readers. */
 static void make_room(oomkit_store *s, size_t entries)
 {
     if (seal(s) == 0)
         return;
     if (waiting_bytes(s) > (SMEM_GP_BATCHES + 1) * batch_bound(s) ||
-        (oomkit__smem_retire_room(&s->m) < entries &&
-         (s->m.retire_cap >= LEDGER_MAX_SLOTS || grow_ledger(s) != 0)))
+        (oomkit__smem_retire_room(&s->m) < entries && grow_ledger(s) != 0))
         wait_and_drain(s);
 }
 
@@ -266,8 +268,7 @@ void oomkit__reclaim_after_write(oomkit_store *s)
     }
     /* Under the byte bound and short of entries: a longer ledger, not
      * another grace period (reclaim.h). */
-    if (oomkit__smem_retire_room(m) < WRITE_RETIRE_SLOTS &&
-        (m->retire_cap >= LEDGER_MAX_SLOTS || grow_ledger(s) != 0))
+    if (oomkit__smem_retire_room(m) < WRITE_RETIRE_SLOTS && grow_ledger(s) != 0)
         make_room(s, WRITE_RETIRE_SLOTS);
 }
 
