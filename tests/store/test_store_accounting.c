@@ -112,17 +112,21 @@ static void test_mallinfo_matches_stats(void **st)
     assert_true(left < 64 * 1024 && left > -64 * 1024);
 }
 
+/* The allocator hook: counts calls and keeps the largest request. */
 static unsigned long long calls;
+static size_t largest;
 static void *c_malloc(size_t n, void *c)
 {
     (void)c;
     calls++;
+    largest = n > largest ? n : largest;
     return malloc(n);
 }
 static void *c_realloc(void *p, size_t n, void *c)
 {
     (void)c;
     calls++;
+    largest = n > largest ? n : largest;
     return realloc(p, n);
 }
 static void c_free(void *p, void *c)
@@ -188,21 +192,6 @@ static void test_reconcile_allocates_nothing(void **st)
     oomkit_set_allocator(NULL);
 }
 
-/* The largest single request to the allocator. */
-static size_t largest;
-static void *l_malloc(size_t n, void *c)
-{
-    (void)c;
-    largest = n > largest ? n : largest;
-    return malloc(n);
-}
-static void *l_realloc(void *p, size_t n, void *c)
-{
-    (void)c;
-    largest = n > largest ? n : largest;
-    return realloc(p, n);
-}
-
 static oomkit_str pod_name(char *buf, size_t cap, int i)
 {
     int n = snprintf(buf, cap, "pod-%08x-%d", (unsigned)i * 2654435761u, i);
@@ -257,7 +246,7 @@ static void test_big_namespace_grows_in_chunks(void **st)
     (void)st;
     const int nobj = 300000;
     char nb[64];
-    oomkit_allocator a = { l_malloc, l_realloc, c_free, NULL };
+    oomkit_allocator a = { c_malloc, c_realloc, c_free, NULL };
     oomkit_set_allocator(&a);
     largest = 0;
     oomkit_store *s;
