@@ -64,11 +64,19 @@ static int batch_pass(const struct peer_ops *ops, void *s, const struct wl_workl
     return 0;
 }
 
+/* getrusage(who), all zero if it fails. */
+static struct rusage usage(int who)
+{
+    struct rusage ru;
+    if (getrusage(who, &ru) != 0)
+        memset(&ru, 0, sizeof(ru));
+    return ru;
+}
+
 /* Minor page faults of the calling thread so far. */
 static uint64_t thread_page_faults(void)
 {
-    struct rusage ru;
-    return getrusage(RUSAGE_THREAD, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
+    return (uint64_t)usage(RUSAGE_THREAD).ru_minflt;
 }
 
 /* What the write phase records per write beyond the histogram: whether the
@@ -107,16 +115,14 @@ static int timed_put(const struct peer_ops *ops, void *s, const struct wl_worklo
  * its CPU midway is timed with the wait (under the wall clock). */
 static uint64_t preemptions(void)
 {
-    struct rusage ru;
-    return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_nivcsw : 0;
+    return (uint64_t)usage(RUSAGE_SELF).ru_nivcsw;
 }
 
 /* Minor page faults of the process so far: first touches of fresh memory,
  * which a virtual machine may serve slowly. */
 static uint64_t page_faults(void)
 {
-    struct rusage ru;
-    return getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t)ru.ru_minflt : 0;
+    return (uint64_t)usage(RUSAGE_SELF).ru_minflt;
 }
 
 double bench_fault_floor_us(size_t pages)
