@@ -117,9 +117,10 @@ static void describe_input(const struct report *r, FILE *out, const char *pre)
             r->cpu_share < 0.95 ? (r->cpu_clock ? ")" : " and its times are inflated)") : "");
     if (r->stall_floor.seconds > 0)
         fprintf(out,
-                "%sstall floor: a loop doing nothing but read the clock for %.1f s (the length of "
-                "%s's write phase, at least 2 s) saw a worst gap of %.1f µs and %" PRIu64 " gap%s over 1 ms "
-                "(this machine's own hiccups: no write time can be read below them)\n",
+                "%sstall floor: a loop doing nothing but read the clock for %.1f s (the length "
+                "of %s's write phase, at least 2 s) saw a worst gap of %.1f µs and %" PRIu64
+                " gap%s over 1 ms (this machine's own hiccups: no write time can be read below "
+                "them)\n",
                 pre, r->stall_floor.seconds, r->n_rows > 0 ? r->rows[0].name : "the first",
                 r->stall_floor.worst_us, r->stall_floor.gaps_over_1ms,
                 r->stall_floor.gaps_over_1ms == 1 ? "" : "s");
