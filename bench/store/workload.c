@@ -231,7 +231,8 @@ int wl_parse(struct wl_workload *w, char *buf, size_t len, const char *what, cha
             w->entries = grown;
         }
         w->entries[w->n_entries++] = (struct wl_entry){
-            field[2], (uint32_t)lens[2], obj, GPOINTER_TO_UINT(got), value,
+            field[2], (uint32_t)lens[2], obj, GPOINTER_TO_UINT(got), (uint32_t)lens[0],
+            (uint32_t)lens[1], value,
         };
     }
     if (w->n_entries == 0) {

@@ -22,11 +22,16 @@ struct wl_object {
     uint32_t count;
 };
 
+/* key points into the entry's own line, right after its namespace and name
+ * (ns NUL name NUL key), so a lookup reads its three strings from one
+ * record and one line, as the Go peers' records do. */
 struct wl_entry {
     const char *key;
     uint32_t key_len;
     uint32_t obj;
     uint32_t key_id;
+    uint32_t ns_len;
+    uint32_t name_len;
     int64_t value;
 };
 
@@ -66,8 +71,8 @@ void wl_free(struct wl_workload *w);
 static inline struct wl_ref wl_entry_ref(const struct wl_workload *w, size_t i)
 {
     const struct wl_entry *e = &w->entries[i];
-    const struct wl_object *o = &w->objects[e->obj];
-    struct wl_ref r = { o->ns, o->name, e->key, o->ns_len, o->name_len, e->key_len };
+    const char *name = e->key - e->name_len - 1;
+    struct wl_ref r = { name - e->ns_len - 1, name, e->key, e->ns_len, e->name_len, e->key_len };
     return r;
 }
 
