@@ -1,7 +1,8 @@
 /* `oomkit bench store`: on a small generated workload, --json prints one
  * object with the entry count and all four structures, every figure present
- * and sane (the store smaller than the nested GLib twin); a malformed TSV
- * stops with exit code 2 and names the line. */
+ * and sane (the store smaller than the nested GLib twin); merged peers'
+ * figures get target rows judged from them; a malformed TSV stops with
+ * exit code 2 and names the line. */
 #include "bench_test_util.h"
 
 #include <json-c/json.h>
@@ -164,6 +165,82 @@ static void test_table_output(void **state)
     free(out);
 }
 
+/* The line of text that contains needle, as its own string. */
+static char *line_with(const char *text, const char *needle)
+{
+    const char *at = strstr(text, needle);
+    if (at == NULL)
+        return NULL;
+    const char *start = at, *end = strchr(at, '\n');
+    while (start > text && start[-1] != '\n')
+        start--;
+    size_t len = end != NULL ? (size_t)(end - start) : strlen(start);
+    char *line = malloc(len + 1);
+    assert_non_null(line);
+    memcpy(line, start, len);
+    line[len] = '\0';
+    return line;
+}
+
+/* Asserts that the target row starting with row ends in verdict. */
+static void assert_target(const char *md, const char *row, const char *verdict)
+{
+    char *line = line_with(md, row);
+    if (line == NULL)
+        fail_msg("no target row '%s'", row);
+    char want[64];
+    snprintf(want, sizeof(want), "| %s |", verdict);
+    if (strlen(line) < strlen(want) || strcmp(line + strlen(line) - strlen(want), want) != 0)
+        fail_msg("row '%s' is not '%s'", line, verdict);
+    free(line);
+}
+
+/* Peers measured by bench/peers/ and merged in get target rows of their
+ * own, judged from their figures: here made-up ones on both sides of each
+ * line. The store's memory is what this run measures (under 60 B/entry on
+ * this workload), so the memory rows are set by the peers' figures. */
+static void test_markdown_targets_from_merged_peers(void **state)
+{
+    (void)state;
+    const char *merged = path_in_tmp("peers.jsonl");
+    FILE *f = fopen(merged, "w");
+    assert_non_null(f);
+    fputs("{\"name\":\"go-nested\",\"bytes_per_entry\":1000,\"hit_ns\":900}\n"
+          "{\"name\":\"go-flat\",\"bytes_per_entry\":100,\"hit_ns\":1}\n"
+          "{\"name\":\"oomkit-store-concurrent\",\"readers\":1,\"reads_per_s\":1000000}\n"
+          "{\"name\":\"oomkit-store-concurrent\",\"readers\":2,\"reads_per_s\":1700000}\n"
+          "{\"name\":\"oomkit-store-batched-concurrent\",\"readers\":1,"
+          "\"reads_per_s\":6000000}\n"
+          "{\"name\":\"oomkit-store-batched-concurrent\",\"readers\":2,"
+          "\"reads_per_s\":11000000}\n"
+          "{\"name\":\"go-syncmap-concurrent\",\"readers\":1,\"reads_per_s\":1000000}\n"
+          "{\"name\":\"go-syncmap-concurrent\",\"readers\":2,\"reads_per_s\":1000000}\n",
+          f);
+    fclose(f);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "'%s' bench store --objects 300 --reconcile-cycles 1 --structures oomkit-store "
+             "--merge '%s' --markdown --quiet",
+             bt_oomkit(), merged);
+    char *md = NULL, *err = NULL;
+    int rc = bt_run(cmd, &md, &err);
+    if (rc != 0)
+        printf("stderr: %s\n", err ? err : "(none)");
+    assert_int_equal(rc, 0);
+    assert_target(md, "| ≥ 4x less memory than go-nested |", "yes");
+    assert_target(md, "| ≥ 5x less memory than go-flat |", "**no**");
+    assert_null(strstr(md, "than go-syncmap |")); /* not merged: no row */
+    assert_target(md, "| random hit faster than go-flat |", "**no**");
+    assert_target(md, "| 2 readers ≥ 1.8x one reader, with a writer (single gets) |", "**no**");
+    assert_target(md, "| 2 readers ≥ 1.8x one reader, with a writer (get_many) |", "yes");
+    assert_target(md, "(single gets, 1 reader) | 1.00x", "**no**");
+    assert_target(md, "(get_many, 1 reader) | 6.00x", "yes");
+    /* Per reader thread: 5.5M against 0.5M. */
+    assert_target(md, "(get_many, 2 readers) | 11.00x", "yes");
+    free(md);
+    free(err);
+}
+
 static void test_malformed_tsv(void **state)
 {
     (void)state;
@@ -234,6 +311,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_shape_and_values),
         cmocka_unit_test(test_table_output),
+        cmocka_unit_test(test_markdown_targets_from_merged_peers),
         cmocka_unit_test(test_malformed_tsv),
         cmocka_unit_test(test_usage),
     };
