@@ -73,31 +73,39 @@ static struct rusage usage(int who)
     return ru;
 }
 
-/* Minor page faults of the calling thread so far. */
-static uint64_t thread_page_faults(void)
-{
-    return (uint64_t)usage(RUSAGE_THREAD).ru_minflt;
-}
-
 /* What the write phase records per write beyond the histogram: whether the
- * write took a page fault, from the thread's fault count read after each
- * write, outside the timed window. */
+ * write took a page fault (a first touch of fresh memory) or lost its CPU
+ * (an involuntary context switch), from the thread's counts read after
+ * each write, outside the timed window. A write with neither was the
+ * structure's own work, give or take the hypervisor's pauses (the stall
+ * floor). */
 struct fault_watch {
-    struct lat_hist *hist; /* the phase's histogram */
-    uint64_t faults;       /* the thread's count after the last write */
-    uint64_t over_1ms, over_1ms_faulted, worst_unfaulted_ns;
+    struct lat_hist *hist;        /* the phase's histogram */
+    uint64_t faults, preemptions; /* the thread's counts after the last write */
+    uint64_t over_1ms, over_1ms_faulted, over_1ms_preempted, worst_uninterrupted_ns;
 };
+
+static void watch_start(struct fault_watch *fw, struct lat_hist *hist)
+{
+    struct rusage ru = usage(RUSAGE_THREAD);
+    *fw = (struct fault_watch){ .hist = hist,
+                                .faults = (uint64_t)ru.ru_minflt,
+                                .preemptions = (uint64_t)ru.ru_nivcsw };
+}
 
 static void watch_write(struct fault_watch *fw, uint64_t ns)
 {
     lat_add(fw->hist, ns);
-    uint64_t f = thread_page_faults();
-    int faulted = f != fw->faults;
-    fw->faults = f;
+    struct rusage ru = usage(RUSAGE_THREAD);
+    int faulted = (uint64_t)ru.ru_minflt != fw->faults;
+    int preempted = !faulted && (uint64_t)ru.ru_nivcsw != fw->preemptions;
+    fw->faults = (uint64_t)ru.ru_minflt;
+    fw->preemptions = (uint64_t)ru.ru_nivcsw;
     fw->over_1ms += ns > 1000000;
     fw->over_1ms_faulted += faulted && ns > 1000000;
-    if (!faulted && ns > fw->worst_unfaulted_ns)
-        fw->worst_unfaulted_ns = ns;
+    fw->over_1ms_preempted += preempted && ns > 1000000;
+    if (!faulted && !preempted && ns > fw->worst_uninterrupted_ns)
+        fw->worst_uninterrupted_ns = ns;
 }
 
 /* Puts entry e, timing the call. The put's result. */
@@ -180,7 +188,8 @@ static int measure_writes(const struct peer_ops *ops, const struct wl_workload *
     int rc = -1;
     uint64_t switches0 = preemptions(), faults0 = page_faults();
     uint64_t wall0 = oomkit__bench_now_ns();
-    struct fault_watch fw = { &build, thread_page_faults(), 0, 0, 0 };
+    struct fault_watch fw;
+    watch_start(&fw, &build);
     for (size_t i = 0; i < w->n_entries; i++) {
         if (timed_put(ops, s, w, i, &fw) != 0) {
             fail(err, err_cap, "%s: allocation failed in the timed build", ops->name);
@@ -221,7 +230,8 @@ static int measure_writes(const struct peer_ops *ops, const struct wl_workload *
     out->p999_write_us = (double)lat_quantile_ns(&build, 0.999) / 1e3;
     out->writes_over_1ms = fw.over_1ms;
     out->writes_over_1ms_faulted = fw.over_1ms_faulted;
-    out->worst_unfaulted_write_us = (double)fw.worst_unfaulted_ns / 1e3;
+    out->writes_over_1ms_preempted = fw.over_1ms_preempted;
+    out->worst_uninterrupted_write_us = (double)fw.worst_uninterrupted_ns / 1e3;
     rc = 0;
 done:
     ops->close(s);

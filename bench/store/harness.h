@@ -43,7 +43,10 @@ struct bench_result {
     /* Of writes_over_1ms, those during which the writing thread took a
      * page fault (a first touch of fresh memory). */
     uint64_t writes_over_1ms_faulted;
-    double worst_unfaulted_write_us; /* the slowest write without a page fault */
+    /* Of the others, those during which it lost its CPU. */
+    uint64_t writes_over_1ms_preempted;
+    /* The slowest write with neither a page fault nor a preemption. */
+    double worst_uninterrupted_write_us;
     double write_phase_s;        /* wall seconds of the write phase */
 };
 /* A figure a merged peer did not report is NAN. */

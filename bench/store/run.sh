@@ -172,10 +172,13 @@ $(cat "$work/results.md")
   99.9th percentile (within 1.6%) are reported, and the text under the
   table gives the worst of each phase. A table that grows by rehashing
   everything at once stalls one write for the whole rehash. After each
-  write the writing thread's page-fault count is read (outside the timed
-  window), so a write that waited on the kernel for a fresh page is told
-  apart from the structure's own work; a bare clock loop as long as the
-  store's write phase gives the machine's own gaps over 1 ms to compare.
+  write the writing thread's page-fault and involuntary context-switch
+  counts are read (outside the timed window), so a write that waited on
+  the kernel, for a fresh page or for the CPU, is told apart from the
+  structure's own work; a bare clock loop as long as the store's write
+  phase gives the machine's own gaps over 1 ms to compare.
+- **hit lookups** read their three strings the way the Go peers do: from
+  the entry's own record and its own input line.
 
 The peers: **glib-nested** is a GHashTable of GHashTable of GHashTable with
 every string copied by \`g_strdup\`, the C twin of the incident;
