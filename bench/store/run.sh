@@ -151,7 +151,9 @@ $(cat "$work/results.md")
   glibc's malloc untouched).
 - **hit / miss ns**: one lookup of every entry in a shuffled order, through
   each structure's string API; a miss asks an existing object for a key it
-  lacks. Answers are checked (the sum of the values found must match).
+  lacks. A query reads its three strings from the entry's own record and
+  input line, as the Go peers' queries do. Answers are checked (the sum of
+  the values found must match).
 - **get_many hit ns**: the same hits in the same order through the store's
   batched lookup, \`oomkit_store_get_many\`, 64 per call (the peers have no
   batched API: —). Answers are checked the same way.
@@ -177,8 +179,6 @@ $(cat "$work/results.md")
   the kernel, for a fresh page or for the CPU, is told apart from the
   structure's own work; a bare clock loop as long as the store's write
   phase gives the machine's own gaps over 1 ms to compare.
-- **hit lookups** read their three strings the way the Go peers do: from
-  the entry's own record and its own input line.
 
 The peers: **glib-nested** is a GHashTable of GHashTable of GHashTable with
 every string copied by \`g_strdup\`, the C twin of the incident;
