@@ -19,8 +19,11 @@ typedef struct pending {
     uint32_t key_id;
 } pending;
 
-static void resolve_group(const oomkit_store *s, oomkit_store_lookup *q, size_t n,
-                          size_t *found)
+/* flatten: GCC keeps XXH3 out of line here (its long-input path is big),
+ * and a group calls it 48 times for short strings; inlined, a batched
+ * reader looks up about 4% more keys per second. */
+__attribute__((flatten)) static void resolve_group(const oomkit_store *s, oomkit_store_lookup *q,
+                                                   size_t n, size_t *found)
 {
     pending p[GROUP];
     oomkit__rd_lock();
