@@ -25,6 +25,9 @@
 #   OOMKIT_PEERS_DIR   where the peers are built (default: $OOMKIT_BUILD_DIR/peers);
 #                      build logs go there too, nothing is written elsewhere
 #   CC, CXX, GO        compilers (defaults: cc, c++, go)
+#   OOMKIT_BENCH_CPU   the CPU every peer's measuring thread is pinned to
+#                      (reader i of a concurrent run: the next i-th; see
+#                      bench/bench_cpu.h); default the last CPU, empty: none
 #
 # Output lines, one per structure (single-threaded) or per structure and
 # reader count (concurrent):
@@ -51,6 +54,9 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# Every program compared side by side is timed on the same CPU: the vCPUs
+# of a virtual machine can differ by 2x for memory-bound work.
+export OOMKIT_BENCH_CPU=${OOMKIT_BENCH_CPU-$(( $(nproc 2>/dev/null || echo 1) - 1 ))}
 
 only="go,absl,concurrent" seconds=3 readers="1,2" wps=10000 lookups=200000 tsv=""
 cores=$(nproc 2>/dev/null || echo 2)
@@ -172,7 +178,7 @@ if want absl; then
     not_built "no C++ compiler ('$CXX' not in PATH)" absl-flat
   elif ! pkg-config --exists absl_hash absl_raw_hash_set 2>/dev/null; then
     not_built "Abseil not found by pkg-config (absl_hash absl_raw_hash_set; Debian: libabsl-dev)" absl-flat
-  elif stale "$absl_bin" "$here/cpp/absl_peer.cc" &&
+  elif stale "$absl_bin" "$here/cpp/absl_peer.cc" "$repo/bench/bench_cpu.h" &&
        ! "$CXX" -std=c++17 -O2 -o "$absl_bin" "$here/cpp/absl_peer.cc" \
            $(pkg-config --cflags --libs absl_hash absl_raw_hash_set) >"$out/absl-build.log" 2>&1; then
     not_built "c++ build failed: $(first_error "$out/absl-build.log")" absl-flat
@@ -195,7 +201,7 @@ if want concurrent; then
     c_why="no C compiler ('$CC' not in PATH)"
   elif ! pkg-config --exists glib-2.0 liburcu-bp liburcu-cds libxxhash 2>/dev/null; then
     c_why="pkg-config lacks one of glib-2.0 liburcu-bp liburcu-cds libxxhash"
-  elif ! stale "$c_bin" "$csrc"/*.c "$csrc"/*.h; then
+  elif ! stale "$c_bin" "$csrc"/*.c "$csrc"/*.h "$repo/bench/bench_cpu.h"; then
     c_ok=1
   elif "$CC" "${cflags[@]}" -o "$c_bin" "${common[@]}" \
          $(pkg-config --cflags --libs glib-2.0 liburcu-bp liburcu-cds libxxhash) \
@@ -232,7 +238,7 @@ if want concurrent; then
       pkg-config --exists "$p" 2>/dev/null && deps+=("$p")
     done
     s_ok=1
-    if stale "$s_bin" "$csrc"/*.c "$csrc"/*.h "$lib" "$repo/include/oomkit/store.h"; then
+    if stale "$s_bin" "$csrc"/*.c "$csrc"/*.h "$repo/bench/bench_cpu.h" "$lib" "$repo/include/oomkit/store.h"; then
       "$CC" "${cflags[@]}" -DPEERS_WITH_STORE -I"$repo/include" -o "$s_bin" \
         "${common[@]}" "$csrc/backend_store.c" "$lib" -Wl,--as-needed \
         $(pkg-config --cflags --libs glib-2.0 "${deps[@]}") -lm -ldl \

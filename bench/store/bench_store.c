@@ -2,6 +2,7 @@
  * and its C peers on it in one run (harness.c), then prints a table with
  * ratios against the store, or one JSON object with every figure, which
  * scripts compare across runs. */
+#include "bench/bench_cpu.h"
 #include "bench/bench_probe.h"
 #include "bench/bench_registry.h"
 #include "bench/store/harness.h"
@@ -53,6 +54,9 @@ static void usage(FILE *out)
             "  --cpu-clock           time with the process's CPU time instead of the wall\n"
             "                        clock (on a busy shared machine)\n"
             "  --quiet               no progress lines on standard error\n\n"
+            "Environment: OOMKIT_BENCH_CPU=N pins the measuring thread to CPU N, so that\n"
+            "runs compared side by side use the same core (vCPUs of one machine can\n"
+            "differ by 2x); bench/store/run.sh sets it.\n\n"
             "Exit status: 0 done, 2 bad command line or unreadable/malformed input\n"
             "(the message names the line), 3 a structure failed or answered wrongly.\n");
 }
@@ -129,7 +133,7 @@ static int bench_store(int argc, char **argv)
     const char *tsv = NULL;
     uint64_t objects = 0, seed = 1, cycles = 100, lookups = 0;
     const char *json_out = NULL, *svg_out = NULL, *merge = NULL;
-    int json = 0, markdown = 0, quiet = 0, have_lookups = 0, have_objects = 0;
+    int json = 0, markdown = 0, quiet = 0, have_lookups = 0, have_objects = 0, rc;
     int chosen[N_PEERS] = { 1, 1, 1, 1 };
     static const struct option longopts[] = {
         { "tsv", required_argument, NULL, 't' },
@@ -223,6 +227,17 @@ static int bench_store(int argc, char **argv)
                         "(see --help)\n");
         return OOMKIT_EXIT_USAGE;
     }
+    if (bench_cpu_from_env(&rep.cpu) != 0) {
+        fprintf(stderr, "oomkit bench store: OOMKIT_BENCH_CPU='%s' is not a CPU of this "
+                        "machine (0 to %ld)\n",
+                getenv("OOMKIT_BENCH_CPU"), sysconf(_SC_NPROCESSORS_ONLN) - 1);
+        return OOMKIT_EXIT_USAGE;
+    }
+    if ((rc = bench_pin_thread(rep.cpu, 0)) != 0) {
+        fprintf(stderr, "oomkit bench store: cannot pin to CPU %d: %s\n", rep.cpu,
+                strerror(-rc));
+        return OOMKIT_EXIT_FAIL;
+    }
     const char *why;
     if (oomkit__bench_probe_check(g_malloc, g_free, &why) != 0) {
         fprintf(stderr, "oomkit bench store: %s; figures would be wrong\n", why);
@@ -231,7 +246,7 @@ static int bench_store(int argc, char **argv)
 
     char err[512];
     struct wl_workload w;
-    int rc = tsv ? wl_load_file(&w, tsv, err, sizeof(err))
+    rc = tsv ? wl_load_file(&w, tsv, err, sizeof(err))
                  : generate(&w, objects, seed, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "oomkit bench store: %s\n", err);

@@ -110,6 +110,10 @@ static void describe_input(const struct report *r, FILE *out, const char *pre)
     fprintf(out, "%sclock: %s\n", pre,
             r->cpu_clock ? "the process's CPU time (time spent waiting for a CPU left out)"
                          : "wall time (CLOCK_MONOTONIC)");
+    if (r->cpu >= 0)
+        fprintf(out, "%sCPU: the measuring thread pinned to CPU %d (OOMKIT_BENCH_CPU), as were "
+                     "the merged peers' measuring threads when run by bench/peers/run.sh\n",
+                pre, r->cpu);
     /* Below about 95% the run waited for a CPU: say what that did to it. */
     fprintf(out, "%sCPU time / wall time while measuring: %.0f%%%s%s\n", pre,
             100 * r->cpu_share,
@@ -507,6 +511,8 @@ void report_json(const struct report *r, FILE *out)
     }
     if (r->fault_floor_us > 0)
         json_object_object_add(root, "fault_floor_us", jnum(r->fault_floor_us, 1));
+    if (r->cpu >= 0)
+        json_object_object_add(root, "cpu", json_object_new_int(r->cpu));
     json_object *arr = json_object_new_array();
     for (size_t i = 0; i < r->n_rows; i++) {
         json_object *o = json_object_new_object();

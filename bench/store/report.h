@@ -26,6 +26,7 @@ struct report {
     size_t lookups, deletes;
     double cpu_share;           /* process CPU time / wall time while measuring */
     int cpu_clock;              /* times are process CPU time, not wall time */
+    int cpu;                    /* the CPU the measuring thread was pinned to, or -1 */
     struct bench_stall_floor stall_floor; /* a bare clock loop's gaps (seconds 0: not measured) */
     double fault_floor_us;      /* slowest first touch of a fresh page (0: not measured) */
     struct bench_result rows[REPORT_MAX_ROWS];

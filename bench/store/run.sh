@@ -20,9 +20,15 @@
 #   OOMKIT_BENCH_DOC              where to write (default: <repo>/docs/benchmarks.md)
 #   OOMKIT_GEN_STATE_PY           the reference workload generator, gen_state.py
 #                                 (byte-identical input to other implementations')
+#   OOMKIT_BENCH_CPU              the CPU the measuring thread of every program is
+#                                 pinned to (bench/bench_cpu.h); default the last
+#                                 CPU, empty for none
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+# Every program compared side by side is timed on the same CPU: the vCPUs
+# of a virtual machine can differ by 2x for memory-bound work.
+export OOMKIT_BENCH_CPU=${OOMKIT_BENCH_CPU-$(( $(nproc 2>/dev/null || echo 1) - 1 ))}
 build=${OOMKIT_BUILD_DIR:-$repo/build}
 bin=${OOMKIT_BIN:-$build/oomkit}
 objects=${OOMKIT_BENCH_OBJECTS:-100000}

@@ -299,6 +299,33 @@ static void test_usage(void **state)
     assert_int_equal(bt_run(cmd, NULL, NULL), 2);
     snprintf(cmd, sizeof(cmd), "'%s' bench store --objects 10 --structures nope", bt_oomkit());
     assert_int_equal(bt_run(cmd, NULL, NULL), 2);
+    /* A CPU that is not there is a usage error, named. */
+    char *err = NULL;
+    snprintf(cmd, sizeof(cmd), "OOMKIT_BENCH_CPU=100000 '%s' bench store --objects 10",
+             bt_oomkit());
+    assert_int_equal(bt_run(cmd, NULL, &err), 2);
+    assert_non_null(strstr(err, "OOMKIT_BENCH_CPU"));
+    free(err);
+}
+
+/* OOMKIT_BENCH_CPU=0 pins the run to CPU 0 and the JSON says so; unset,
+ * nothing is pinned and the field is absent (test_json_shape_and_values). */
+static void test_pinned_cpu(void **state)
+{
+    (void)state;
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "OOMKIT_BENCH_CPU=0 '%s' bench store --objects 200 --reconcile-cycles 1 "
+             "--structures oomkit-store --json --quiet",
+             bt_oomkit());
+    char *out = NULL;
+    assert_int_equal(bt_run(cmd, &out, NULL), 0);
+    json_object *root = json_tokener_parse(out), *cpu;
+    assert_non_null(root);
+    assert_true(json_object_object_get_ex(root, "cpu", &cpu));
+    assert_int_equal(json_object_get_int(cpu), 0);
+    json_object_put(root);
+    free(out);
 }
 
 static int teardown(void **state)
@@ -316,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_markdown_targets_from_merged_peers),
         cmocka_unit_test(test_malformed_tsv),
         cmocka_unit_test(test_usage),
+        cmocka_unit_test(test_pinned_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -11,6 +11,8 @@
  * keys and looks them up PEER_BATCH per call; reads count keys either way. */
 #include "peer.h"
 
+#include "../../bench_cpu.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +26,8 @@
 
 struct reader {
     pthread_t tid;
+    int cpu;          /* OOMKIT_BENCH_CPU, or -1 */
+    unsigned index;   /* reader i runs on CPU cpu + i */
     const struct peer_backend *b;
     void *h;
     const struct peer_input *in;
@@ -60,6 +64,8 @@ static void *reader_main(void *arg)
     uint64_t x = r->seed, ops = 0, missed = 0;
     int64_t v;
     const struct peer_key *batch[PEER_BATCH];
+    /* A reader that cannot be pinned runs anywhere: the run is still valid. */
+    (void)bench_pin_thread(r->cpu, r->index);
     while (!atomic_load_explicit(r->stop, memory_order_relaxed)) {
         if (r->b->get_batch) {
             for (int i = 0; i < READER_ROUND / PEER_BATCH; i++) {
@@ -129,7 +135,7 @@ static void churn_make(struct churn_key *c, const struct peer_input *in, unsigne
 }
 
 int peer_run(const struct peer_backend *b, void *h, const struct peer_input *in,
-             unsigned readers, double seconds, unsigned writes_per_s,
+             unsigned readers, double seconds, unsigned writes_per_s, int cpu,
              struct peer_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -151,6 +157,8 @@ int peer_run(const struct peer_backend *b, void *h, const struct peer_input *in,
         r->in = in;
         r->stop = &stop;
         r->seed = (uint64_t)(started + 1) * 0x9E3779B97F4A7C15ull;
+        r->cpu = cpu;
+        r->index = started;
         rc = -pthread_create(&r->tid, NULL, reader_main, r);
         if (rc)
             break;

@@ -5,9 +5,12 @@
  * Usage: peers-concurrent BACKEND TSV_FILE [READERS_CSV [SECONDS [WRITES_PER_S]]]
  *   BACKEND: glib-rwlock | urcu-lfht | oomkit-store | oomkit-store-batched (the last
  *            two when built with the store)
+ * OOMKIT_BENCH_CPU=N pins reader i to CPU N + i (bench/bench_cpu.h).
  * Exit: 0 ok, 2 bad usage or unreadable input, 3 the run failed or a reader
  * missed a key that is always present. */
 #include "peer.h"
+
+#include "../../bench_cpu.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,6 +55,12 @@ int main(int argc, char **argv)
     if (!(seconds > 0) || wps < 1 || wps > 10000000)
         return usage();
 
+    int cpu;
+    if (bench_cpu_from_env(&cpu) != 0) {
+        fprintf(stderr, "peers-concurrent: OOMKIT_BENCH_CPU='%s' is not a CPU of this machine\n",
+                getenv("OOMKIT_BENCH_CPU"));
+        return 2;
+    }
     struct peer_input in;
     size_t bad_line = 0;
     int rc = peer_input_load(argv[2], &in, &bad_line);
@@ -76,7 +85,7 @@ int main(int argc, char **argv)
             break;
         }
         struct peer_result r;
-        rc = peer_run(b, h, &in, (unsigned)k, seconds, (unsigned)wps, &r);
+        rc = peer_run(b, h, &in, (unsigned)k, seconds, (unsigned)wps, cpu, &r);
         if (rc) {
             fprintf(stderr, "peers-concurrent: %s: %s\n", b->name, strerror(-rc));
             status = 3;

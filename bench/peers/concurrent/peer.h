@@ -71,10 +71,12 @@ struct peer_result {
     int write_errors;        /* failed put or del: must be 0 */
 };
 
-/* Runs readers + 1 writer on an open backend for seconds. Returns 0, or a
- * negative errno if a thread could not start. */
+/* Runs readers + 1 writer on an open backend for seconds; reader i is
+ * pinned to CPU cpu + i (mod the CPUs online) unless cpu < 0 (see
+ * bench/bench_cpu.h). Returns 0, or a negative errno if a thread could not
+ * start. */
 int peer_run(const struct peer_backend *b, void *h, const struct peer_input *in,
-             unsigned readers, double seconds, unsigned writes_per_s,
+             unsigned readers, double seconds, unsigned writes_per_s, int cpu,
              struct peer_result *out);
 
 #endif

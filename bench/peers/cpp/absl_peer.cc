@@ -7,6 +7,9 @@
 // delete, listing the biggest namespace and the reconcile loop.
 //
 // Usage: absl-peer TSV_FILE [LOOKUPS]
+// OOMKIT_BENCH_CPU=N pins it to CPU N (bench/bench_cpu.h).
+#include "../../bench_cpu.h"
+
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 
@@ -155,6 +158,12 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t lookups = argc == 3 ? std::strtoull(argv[2], nullptr, 10) : 200000;
+    int cpu;
+    if (bench_cpu_from_env(&cpu) != 0 || bench_pin_thread(cpu, 0) != 0) {
+        std::fprintf(stderr, "absl-peer: cannot pin to OOMKIT_BENCH_CPU='%s'\n",
+                     std::getenv("OOMKIT_BENCH_CPU"));
+        return 2;
+    }
     std::string buf;
     std::vector<Record> recs;
     std::vector<Object> objs;

@@ -62,7 +62,7 @@ func (c *rwMap) store(k string, v int64) { c.mu.Lock(); c.m[k] = v; c.mu.Unlock(
 func (c *rwMap) del(k string)            { c.mu.Lock(); delete(c.m, k); c.mu.Unlock() }
 func (c *rwMap) promote()                {}
 
-func runConcurrent(mode string, in *input, readerCounts []int, seconds float64, wps int) []concResult {
+func runConcurrent(mode string, in *input, readerCounts []int, seconds float64, wps, cpu int) []concResult {
 	n := len(in.records)
 	keys := make([]string, n)
 	for i := range in.records {
@@ -84,7 +84,7 @@ func runConcurrent(mode string, in *input, readerCounts []int, seconds float64, 
 	var out []concResult
 	for _, k := range readerCounts {
 		m.promote()
-		res := runOnce(m, keys, churnKey, k, seconds, wps)
+		res := runOnce(m, keys, churnKey, k, seconds, wps, cpu)
 		res.Name, res.Entries = name, n
 		res.GoVersion, res.GoMaxProcs = goInfo()
 		out = append(out, res)
@@ -92,7 +92,8 @@ func runConcurrent(mode string, in *input, readerCounts []int, seconds float64, 
 	return out
 }
 
-func runOnce(m concMap, keys []string, churnKey string, readers int, seconds float64, wps int) concResult {
+// Reader r runs on CPU cpu + r when cpu >= 0 (pinThread).
+func runOnce(m concMap, keys []string, churnKey string, readers int, seconds float64, wps, cpu int) concResult {
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	counts := make([]int64, readers)
@@ -100,6 +101,8 @@ func runOnce(m concMap, keys []string, churnKey string, readers int, seconds flo
 		wg.Add(1)
 		go func(r int) {
 			defer wg.Done()
+			// A reader that cannot be pinned runs anywhere, as in the C harness.
+			_ = pinThread(cpu, r)
 			x := uint64(r)*0x9E3779B97F4A7C15 + 1
 			var ops int64
 			var found int64

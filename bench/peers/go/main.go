@@ -9,6 +9,9 @@
 //	peers-go -mode nested|flat|syncmap -tsv FILE [-lookups N] [-cycles N]
 //	peers-go -mode syncmap-concurrent|rwmutex-concurrent -tsv FILE
 //	         [-readers 1,2] [-seconds S] [-writes-per-s W]
+//
+// OOMKIT_BENCH_CPU=N pins the measuring goroutine's thread (a concurrent
+// run: reader i's) to CPU N (+ i), as the C peers do (bench/bench_cpu.h).
 package main
 
 import (
@@ -34,6 +37,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "peers-go: need -mode and -tsv FILE (see -h)")
 		os.Exit(2)
 	}
+	cpu, err := benchCPU()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "peers-go:", err)
+		os.Exit(2)
+	}
 	in, err := loadTSV(*tsv)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "peers-go:", err)
@@ -51,6 +59,10 @@ func main() {
 		default:
 			s = &syncMap{}
 		}
+		if err := pinThread(cpu, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "peers-go: cannot pin to CPU", cpu, ":", err)
+			os.Exit(2)
+		}
 		res := measure("go-"+*mode, s, in, *lookups, *cycles)
 		check(out.Encode(res))
 	case "syncmap-concurrent", "rwmutex-concurrent":
@@ -59,7 +71,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "peers-go: bad -readers, -seconds or -writes-per-s")
 			os.Exit(2)
 		}
-		for _, r := range runConcurrent(*mode, in, ks, *seconds, *wps) {
+		for _, r := range runConcurrent(*mode, in, ks, *seconds, *wps, cpu) {
 			check(out.Encode(r))
 		}
 	default:
