@@ -233,6 +233,8 @@ static int bench_store(int argc, char **argv)
                 getenv("OOMKIT_BENCH_CPU"), sysconf(_SC_NPROCESSORS_ONLN) - 1);
         return OOMKIT_EXIT_USAGE;
     }
+    if (rep.cpu >= 0)
+        peer_store_start_background();
     if ((rc = bench_pin_thread(rep.cpu, 0)) != 0) {
         fprintf(stderr, "oomkit bench store: cannot pin to CPU %d: %s\n", rep.cpu,
                 strerror(-rc));

@@ -46,6 +46,12 @@ struct peer_ops {
     uint64_t (*self_bytes)(void *s);
 };
 
+/* Starts the store's grace-period thread: one per process, started on
+ * first use, it takes the CPUs of the thread that starts it. Called before
+ * the harness pins its measuring thread (OOMKIT_BENCH_CPU), so the thread
+ * keeps every CPU instead of taking the writer's at each grace period. */
+void peer_store_start_background(void);
+
 extern const struct peer_ops peer_oomkit_store;
 extern const struct peer_ops peer_glib_nested;
 extern const struct peer_ops peer_glib_flat;
