@@ -249,7 +249,7 @@ static int bench_store(int argc, char **argv)
     char err[512];
     struct wl_workload w;
     rc = tsv ? wl_load_file(&w, tsv, err, sizeof(err))
-                 : generate(&w, objects, seed, err, sizeof(err));
+             : generate(&w, objects, seed, err, sizeof(err));
     if (rc != 0) {
         fprintf(stderr, "oomkit bench store: %s\n", err);
         wl_free(&w);
