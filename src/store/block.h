@@ -151,5 +151,12 @@ static inline int oomkit__blk_find(const oomkit__blk *b, uint16_t n, uint32_t ke
         return -1;
     }
 }
+/* A reader's view of field key_id of b: its value (to load relaxed), or
+ * NULL when b has no such field. */
+static inline const int64_t *oomkit__blk_field(const oomkit__blk *b, uint32_t key_id)
+{
+    int fi = oomkit__blk_find(b, oomkit__blk_nfields(b), key_id);
+    return fi < 0 ? NULL : &oomkit__blk_values(b)[fi];
+}
 
 #endif

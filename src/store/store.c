@@ -986,12 +986,10 @@ int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomk
                                          oomkit__atom_hash(key.ptr, key.len));
     if (key_id != ATOM_NONE) {
         const oomkit__blk *b = oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, h, NULL);
-        if (b != NULL) {
-            int fi = oomkit__blk_find(b, oomkit__blk_nfields(b), key_id);
-            if (fi >= 0) {
-                *value = LOAD_RLX(&oomkit__blk_values(b)[fi]);
-                r = 0;
-            }
+        const int64_t *v = b != NULL ? oomkit__blk_field(b, key_id) : NULL;
+        if (v != NULL) {
+            *value = LOAD_RLX(v);
+            r = 0;
         }
     }
 out:
@@ -1007,12 +1005,10 @@ int oomkit_store_obj_get(const oomkit_store *s, oomkit_store_obj obj, uint32_t k
     int r = -ENOENT;
     oomkit__rd_lock();
     const oomkit__blk *b = oomkit__handles_resolve(&s->h, obj);
-    if (b != NULL) {
-        int fi = oomkit__blk_find(b, oomkit__blk_nfields(b), key_id);
-        if (fi >= 0) {
-            *value = LOAD_RLX(&oomkit__blk_values(b)[fi]);
-            r = 0;
-        }
+    const int64_t *v = b != NULL ? oomkit__blk_field(b, key_id) : NULL;
+    if (v != NULL) {
+        *value = LOAD_RLX(v);
+        r = 0;
     }
     oomkit__rd_unlock(STORE_SYNC(s));
     return r;

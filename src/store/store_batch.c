@@ -77,13 +77,9 @@ __attribute__((flatten)) static void resolve_group(const oomkit_store *s, oomkit
         oomkit_store_lookup *l = &q[i];
         const oomkit__blk *b =
             oomkit__objtab_find(&s->ot, p[i].ns_id, l->name.ptr, l->name.len, p[i].h, NULL);
-        if (b == NULL)
-            continue;
-        int fi = oomkit__blk_find(b, oomkit__blk_nfields(b), p[i].key_id);
-        if (fi < 0)
-            continue;
-        value[i] = &oomkit__blk_values(b)[fi];
-        __builtin_prefetch(value[i]);
+        value[i] = b != NULL ? oomkit__blk_field(b, p[i].key_id) : NULL;
+        if (value[i] != NULL)
+            __builtin_prefetch(value[i]);
     }
     /* Stage 4: read the values. */
     for (size_t i = 0; i < n; i++) {

@@ -140,8 +140,8 @@ int oomkit_store_index_each(const oomkit_store *s, uint32_t index_id, int64_t va
         const oomkit__blk *b = oomkit__handles_block(&s->h, id);
         if (b == NULL)
             continue;
-        int fi = oomkit__blk_find(b, oomkit__blk_nfields(b), x->key_id);
-        if (fi < 0 || LOAD_RLX(&oomkit__blk_values(b)[fi]) != value)
+        const int64_t *v = oomkit__blk_field(b, x->key_id);
+        if (v == NULL || LOAD_RLX(v) != value)
             continue;
         const oomkit__atom_rec *ns = oomkit__atoms_rec(&s->ns, b->ns_id);
         oomkit_str nss = { ns ? ns->bytes : "", ns ? ns->len : 0 };
