@@ -18,16 +18,22 @@ static size_t chunk_bytes(uint32_t slots)
     return (size_t)slots * sizeof(uint64_t);
 }
 
-/* Slots per chunk of l: its capacity while it has one chunk, else NS_CHUNK. */
+/* Slots per chunk of a list of capacity cap: all of them while it has one
+ * chunk, else NS_CHUNK. */
+static uint32_t slots_per_chunk(uint32_t cap)
+{
+    return cap < NS_CHUNK ? cap : NS_CHUNK;
+}
+
 static uint32_t chunk_slots(const oomkit__nslist *l)
 {
-    return l->cap < NS_CHUNK ? l->cap : NS_CHUNK;
+    return slots_per_chunk(l->cap);
 }
 
 /* Capacity of the only chunk of l after it doubles (l->cap < NS_CHUNK). */
 static uint32_t first_chunk_next_cap(const oomkit__nslist *l)
 {
-    return l->cap * 2 < NS_CHUNK ? l->cap * 2 : NS_CHUNK;
+    return slots_per_chunk(l->cap * 2);
 }
 
 /* Capacity that holds n slots: n itself below a chunk, else whole chunks. */
@@ -43,20 +49,24 @@ static int has_room(const oomkit__nslist *l)
     return l != NULL && (l->dead != 0 || l->len < l->cap);
 }
 
-/* The allocation footprint of l, header and chunks. */
-static uint64_t list_footprint(const oomkit__nslist *l)
+/* The allocation footprint of a header of dir_cap entries and nchunks
+ * chunks of `per` slots. */
+static uint64_t footprint(uint32_t dir_cap, uint32_t nchunks, uint32_t per)
 {
-    return oomkit__alloc_footprint(header_bytes(l->dir_cap)) +
-           (uint64_t)l->nchunks * oomkit__alloc_footprint(chunk_bytes(chunk_slots(l)));
+    return oomkit__alloc_footprint(header_bytes(dir_cap)) +
+           (uint64_t)nchunks * oomkit__alloc_footprint(chunk_bytes(per));
 }
 
-/* The footprint new_list(cap) allocates (cap from cap_for). */
+static uint64_t list_footprint(const oomkit__nslist *l)
+{
+    return footprint(l->dir_cap, l->nchunks, chunk_slots(l));
+}
+
+/* The footprint new_list(cap) allocates (cap from cap_for: whole chunks). */
 static uint64_t new_list_footprint(uint32_t cap)
 {
-    uint32_t per = cap < NS_CHUNK ? cap : NS_CHUNK;
-    uint32_t n = cap / per;
-    return oomkit__alloc_footprint(header_bytes(n)) +
-           (uint64_t)n * oomkit__alloc_footprint(chunk_bytes(per));
+    uint32_t per = slots_per_chunk(cap);
+    return footprint(cap / per, cap / per, per);
 }
 
 size_t oomkit__nslist_need(const oomkit__atoms *ns, uint32_t ns_id)
@@ -81,7 +91,7 @@ size_t oomkit__nslist_need(const oomkit__atoms *ns, uint32_t ns_id)
 /* An empty list of capacity cap (chunks allocated), or NULL. */
 static oomkit__nslist *new_list(uint32_t cap, oomkit__smem *m)
 {
-    uint32_t per = cap < NS_CHUNK ? cap : NS_CHUNK;
+    uint32_t per = slots_per_chunk(cap);
     uint32_t n = cap / per;
     oomkit__nslist *l = oomkit__smem_alloc(m, SM_TABLES, header_bytes(n));
     if (l == NULL)
