@@ -180,6 +180,18 @@ static void describe_writes(const struct report *r, FILE *out, const char *pre, 
 static const char *const STORE_CONC = "oomkit-store-concurrent";
 static const char *const STORE_BATCHED_CONC = "oomkit-store-batched-concurrent";
 
+/* The concurrent line of name with that many readers, or NULL. */
+static const struct report_concurrent *find_concurrent(const struct report *r, const char *name,
+                                                       double readers)
+{
+    for (size_t i = 0; i < r->n_concurrent; i++) {
+        const struct report_concurrent *c = &r->concurrent[i];
+        if (strcmp(c->name, name) == 0 && c->readers == readers && c->reads_per_s > 0)
+            return c;
+    }
+    return NULL;
+}
+
 /* For each reader count run both ways, the store's batched readers against
  * its single-get readers, one line each (bench/peers/concurrent batches
  * PEER_BATCH keys per call too). */
@@ -188,22 +200,16 @@ static void describe_concurrent_batch(const struct report *r, FILE *out, const c
     int first = 1;
     for (size_t i = 0; i < r->n_concurrent; i++) {
         const struct report_concurrent *b = &r->concurrent[i];
-        if (strcmp(b->name, STORE_BATCHED_CONC) != 0)
+        const struct report_concurrent *g = find_concurrent(r, STORE_CONC, b->readers);
+        if (strcmp(b->name, STORE_BATCHED_CONC) != 0 || g == NULL)
             continue;
-        for (size_t j = 0; j < r->n_concurrent; j++) {
-            const struct report_concurrent *g = &r->concurrent[j];
-            if (strcmp(g->name, STORE_CONC) != 0 || g->readers != b->readers ||
-                !(g->reads_per_s > 0))
-                continue;
-            fprintf(out, "%s", first ? "\n" : "");
-            first = 0;
-            fprintf(out,
-                    "%soomkit-store, %.0f reader%s: get_many in batches of %d looks up %.0f "
-                    "keys/s, %.2fx the %.0f of single gets\n",
-                    pre, b->readers, b->readers == 1 ? "" : "s", PEER_BATCH, b->reads_per_s,
-                    b->reads_per_s / g->reads_per_s, g->reads_per_s);
-            break;
-        }
+        fprintf(out, "%s", first ? "\n" : "");
+        first = 0;
+        fprintf(out,
+                "%soomkit-store, %.0f reader%s: get_many in batches of %d looks up %.0f "
+                "keys/s, %.2fx the %.0f of single gets\n",
+                pre, b->readers, b->readers == 1 ? "" : "s", PEER_BATCH, b->reads_per_s,
+                b->reads_per_s / g->reads_per_s, g->reads_per_s);
     }
 }
 
@@ -279,18 +285,6 @@ static int is_c_peer(const struct bench_result *row)
 static const char *faster_verdict(double ns, double other_ns)
 {
     return ns < 0.95 * other_ns ? "yes" : ns <= 1.05 * other_ns ? "tie (within 5%)" : "**no**";
-}
-
-/* The concurrent line of name with that many readers, or NULL. */
-static const struct report_concurrent *find_concurrent(const struct report *r, const char *name,
-                                                       double readers)
-{
-    for (size_t i = 0; i < r->n_concurrent; i++) {
-        const struct report_concurrent *c = &r->concurrent[i];
-        if (strcmp(c->name, name) == 0 && c->readers == readers && c->reads_per_s > 0)
-            return c;
-    }
-    return NULL;
 }
 
 /* The read-throughput targets, for each way the store's readers ran:
