@@ -37,7 +37,7 @@ mkdir -p "$work" "$(dirname "$doc")"
 
 reference=${OOMKIT_GEN_STATE_PY:-}
 generate() { # objects -> TSV on stdout
-  if [ -n "$reference" ] && [ -f "$reference" ] && command -v python3 >/dev/null 2>&1; then
+  if [ -f "$reference" ] && command -v python3 >/dev/null 2>&1; then
     # stderr muted: head closing the pipe makes Python print a
     # BrokenPipeError; a short output is caught by the line count below.
     python3 "$reference" --objects "$1" 2>/dev/null
@@ -45,7 +45,7 @@ generate() { # objects -> TSV on stdout
     "$bin" gen-state --objects "$1" 2>/dev/null
   fi
 }
-if [ -n "$reference" ] && [ -f "$reference" ]; then generator="gen_state.py"; else generator="oomkit gen-state"; fi
+if [ -f "$reference" ]; then generator="gen_state.py"; else generator="oomkit gen-state"; fi
 
 results=()
 for n in $counts; do
