@@ -45,9 +45,9 @@
 #   go-rwmutex-concurrent glib-rwlock-concurrent urcu-lfht-concurrent
 #   oomkit-store-concurrent oomkit-store-batched-concurrent (the store's
 #   readers calling oomkit_store_get_many, 64 keys per call)
-#   query-only-concurrent query-only-batched-concurrent (no structure: the
-#   readers only read and hash each query, the ceiling of this machine and
-#   harness; concurrent/backend_query.c). Every name of
+#   ideal-concurrent ideal-batched-concurrent (the values alone in an array,
+#   each query hashed straight to its slot: a ceiling no structure can pass
+#   on this machine in this harness; concurrent/backend_ideal.c). Every name of
 #   the selected groups (all of them without --only) appears on at least one
 #   line.
 #
@@ -197,7 +197,7 @@ if want concurrent; then
   csrc=$here/concurrent
   cflags=(-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -pthread)
   common=("$csrc/main.c" "$csrc/input.c" "$csrc/harness.c" "$csrc/backend_glib.c"
-          "$csrc/backend_lfht.c" "$csrc/backend_query.c")
+          "$csrc/backend_lfht.c" "$csrc/backend_ideal.c")
   c_bin=$out/peers-concurrent
   c_ok=0
   if ! command -v "$CC" >/dev/null 2>&1; then
@@ -214,13 +214,13 @@ if want concurrent; then
     c_why="cc build failed: $(first_error "$out/concurrent-build.log")"
   fi
   if [ $c_ok = 1 ]; then
-    for b in glib-rwlock urcu-lfht query-only query-only-batched; do
+    for b in glib-rwlock urcu-lfht ideal ideal-batched; do
       echo "run.sh: $b-concurrent" >&2
       run_peer "$out/$b.log" "$b-concurrent" -- "$c_bin" "$b" "$tsv" "$readers" "$seconds" "$wps"
     done
   else
-    not_built "$c_why" glib-rwlock-concurrent urcu-lfht-concurrent query-only-concurrent \
-      query-only-batched-concurrent
+    not_built "$c_why" glib-rwlock-concurrent urcu-lfht-concurrent ideal-concurrent \
+      ideal-batched-concurrent
   fi
 
   # The store: the same program linked against the build tree's liboomkit.a,

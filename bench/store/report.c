@@ -290,12 +290,12 @@ static const char *faster_verdict(double ns, double other_ns)
 /* The read-throughput targets, for each way the store's readers ran:
  * scaling from one reader to two, and reads per reader thread against Go's
  * sync.Map with as many readers. Beside the latter, the same ratio for the
- * query-only readers (no structure behind them): no structure can reach
- * more here, so a target above that ratio is beyond the machine. */
+ * ideal structure's readers (backend_ideal.c): no structure can reach more
+ * here, so a target above that ratio is beyond the machine. */
 static void md_concurrent_targets(const struct report *r, FILE *out)
 {
     const char *const ways[] = { STORE_CONC, STORE_BATCHED_CONC };
-    const char *const ceilings[] = { "query-only-concurrent", "query-only-batched-concurrent" };
+    const char *const ceilings[] = { "ideal-concurrent", "ideal-batched-concurrent" };
     const char *const how[] = { "single gets", "get_many" };
     for (size_t w = 0; w < 2; w++) {
         const struct report_concurrent *one = find_concurrent(r, ways[w], 1);
@@ -318,7 +318,7 @@ static void md_concurrent_targets(const struct report *r, FILE *out)
             double ceiling = q != NULL ? q->reads_per_s / q->readers / theirs : 0;
             char beside[96] = "";
             if (q != NULL)
-                snprintf(beside, sizeof beside, "; readers doing no structure work: %.2fx",
+                snprintf(beside, sizeof beside, "; an ideal structure: %.2fx",
                          ceiling);
             fprintf(out,
                     "| ≥ 5x go-syncmap's reads per reader thread (%s, %.0f reader%s) | %.2fx "
@@ -489,10 +489,11 @@ void report_markdown(const struct report *r, FILE *out)
         fprintf(out, "\nConcurrent reads against one writer (bench/peers/, same file). Reads/s "
                      "counts keys looked up (a batched call counts each of its keys); the "
                      "worst write is the slowest single put or delete of the writer, timed "
-                     "around that call alone for every structure. The query-only rows "
-                     "have no structure: their readers only read and hash each query "
-                     "(bench/peers/concurrent/backend_query.c), the most any structure can "
-                     "reach in this harness on this machine:\n\n"
+                     "around that call alone for every structure. The ideal rows are a "
+                     "ceiling, not a peer: the values alone in one array, each query hashed "
+                     "straight to its slot, no keys kept or checked "
+                     "(bench/peers/concurrent/backend_ideal.c); no structure can read faster "
+                     "in this harness on this machine:\n\n"
                      "| structure | readers | reads/s | writes/s | worst write µs |\n"
                      "|---|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < r->n_concurrent; i++) {

@@ -199,8 +199,9 @@ static void assert_target(const char *md, const char *row, const char *verdict)
 
 /* Peers measured by bench/peers/ and merged in get target rows of their
  * own, judged from their figures: here made-up ones on both sides of each
- * line, and the query-only ceiling on both sides of 5x sync.Map. The store's memory is what this run measures (under 60 B/entry on
- * this workload), so the memory rows are set by the peers' figures. */
+ * line, and the ideal structure's ceiling on both sides of 5x sync.Map.
+ * The store's memory is what this run measures (under 60 B/entry on this
+ * workload), so the memory rows are set by the peers' figures. */
 static void test_markdown_targets_from_merged_peers(void **state)
 {
     (void)state;
@@ -217,9 +218,9 @@ static void test_markdown_targets_from_merged_peers(void **state)
           "\"reads_per_s\":11000000}\n"
           "{\"name\":\"go-syncmap-concurrent\",\"readers\":1,\"reads_per_s\":1000000}\n"
           "{\"name\":\"go-syncmap-concurrent\",\"readers\":2,\"reads_per_s\":1000000}\n"
-          "{\"name\":\"query-only-concurrent\",\"readers\":1,\"reads_per_s\":3000000}\n"
-          "{\"name\":\"query-only-concurrent\",\"readers\":2,\"reads_per_s\":12000000}\n"
-          "{\"name\":\"query-only-batched-concurrent\",\"readers\":1,"
+          "{\"name\":\"ideal-concurrent\",\"readers\":1,\"reads_per_s\":3000000}\n"
+          "{\"name\":\"ideal-concurrent\",\"readers\":2,\"reads_per_s\":12000000}\n"
+          "{\"name\":\"ideal-batched-concurrent\",\"readers\":1,"
           "\"reads_per_s\":9000000}\n",
           f);
     fclose(f);
@@ -239,13 +240,13 @@ static void test_markdown_targets_from_merged_peers(void **state)
     assert_target(md, "| random hit faster than go-flat |", "**no**");
     assert_target(md, "| 2 readers ≥ 1.8x one reader, with a writer (single gets) |", "**no**");
     assert_target(md, "| 2 readers ≥ 1.8x one reader, with a writer (get_many) |", "yes");
-    /* Readers doing no work reach only 3x sync.Map here: out of reach. */
+    /* An ideal structure reaches only 3x sync.Map here: out of reach. */
     assert_target(md, "(single gets, 1 reader) | 1.00x", "**no**, out of reach on this machine");
-    assert_non_null(strstr(md, "no structure work: 3.00x) |"));
+    assert_non_null(strstr(md, "an ideal structure: 3.00x) |"));
     /* They reach 12x per reader with two: short of it, plainly. */
     assert_target(md, "(single gets, 2 readers) | 1.70x", "**no**");
     assert_target(md, "(get_many, 1 reader) | 6.00x", "yes");
-    /* Per reader thread: 5.5M against 0.5M (no query-only line to compare). */
+    /* Per reader thread: 5.5M against 0.5M (no ideal line to compare). */
     assert_target(md, "(get_many, 2 readers) | 11.00x", "yes");
     free(md);
     free(err);

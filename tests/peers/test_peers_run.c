@@ -27,7 +27,7 @@ static const char *const peer_names[] = {
     "go-nested", "go-flat", "go-syncmap", "absl-flat",
     "go-syncmap-concurrent", "go-rwmutex-concurrent", "glib-rwlock-concurrent",
     "urcu-lfht-concurrent", "oomkit-store-concurrent", "oomkit-store-batched-concurrent",
-    "query-only-concurrent", "query-only-batched-concurrent",
+    "ideal-concurrent", "ideal-batched-concurrent",
 };
 #define NPEERS (sizeof peer_names / sizeof peer_names[0])
 

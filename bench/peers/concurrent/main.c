@@ -3,9 +3,9 @@
  *   {"name": .., "readers": k, "reads_per_s": .., "worst_write_us": .., ...}
  *
  * Usage: peers-concurrent BACKEND TSV_FILE [READERS_CSV [SECONDS [WRITES_PER_S]]]
- *   BACKEND: glib-rwlock | urcu-lfht | query-only | query-only-batched |
- *            oomkit-store | oomkit-store-batched (the last two when built
- *            with the store; query-only is the ceiling, backend_query.c)
+ *   BACKEND: glib-rwlock | urcu-lfht | ideal | ideal-batched | oomkit-store |
+ *            oomkit-store-batched (the last two when built with the store;
+ *            ideal is the ceiling no structure can pass, backend_ideal.c)
  * OOMKIT_BENCH_CPU=N pins reader i to CPU N + i (bench/bench_cpu.h).
  * Exit: 0 ok, 2 bad usage or unreadable input, 3 the run failed or a reader
  * missed a key that is always present. */
@@ -21,8 +21,8 @@
 static const struct peer_backend *const backends[] = {
     &peer_backend_glib_rwlock,
     &peer_backend_urcu_lfht,
-    &peer_backend_query_only,
-    &peer_backend_query_only_batched,
+    &peer_backend_ideal,
+    &peer_backend_ideal_batched,
 #ifdef PEERS_WITH_STORE
     &peer_backend_oomkit_store,
     &peer_backend_oomkit_store_batched,

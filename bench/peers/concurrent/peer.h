@@ -56,8 +56,8 @@ struct peer_backend {
 
 extern const struct peer_backend peer_backend_glib_rwlock;
 extern const struct peer_backend peer_backend_urcu_lfht;
-extern const struct peer_backend peer_backend_query_only;
-extern const struct peer_backend peer_backend_query_only_batched;
+extern const struct peer_backend peer_backend_ideal;
+extern const struct peer_backend peer_backend_ideal_batched;
 #ifdef PEERS_WITH_STORE
 extern const struct peer_backend peer_backend_oomkit_store;
 extern const struct peer_backend peer_backend_oomkit_store_batched;
