@@ -8,6 +8,8 @@
 #     --only LIST        comma-separated subset of: go, absl, concurrent
 #                        (default: all three)
 #     --seconds S        length of each concurrent run (default 3)
+#     --rounds R         runs of each concurrent program, taking turns with the
+#                        others; each line reports the median run (default 3)
 #     --readers CSV      reader counts of the concurrent runs (default 1,2, plus
 #                        one reader per core when there are more than 2 cores)
 #     --writes-per-s W   writer rate of the concurrent runs (default 10000)
@@ -35,10 +37,13 @@
 #    "build_ns_per_entry":..,"hit_ns":..,"miss_ns":..,"delete_object_ns":..,
 #    "list_namespace_ns":..,"reconcile_allocs_per_cycle":..,
 #    "reconcile_ns_per_cycle":.., ...extra fields}
-#   {"name":"urcu-lfht-concurrent","readers":2,"reads_per_s":..,"worst_write_us":.., ...}
+#   {"name":"urcu-lfht-concurrent","readers":2,"reads_per_s":..,"worst_write_us":..,
+#    "rounds":3,"reads_per_s_min":..,"reads_per_s_max":.., ...}
 #     (reads_per_s counts keys looked up: a batched reader's call counts each
-#     of its keys; worst_write_us is the slowest single put or delete of the
-#     writer, timed around that call alone, the same way for every backend)
+#     of its keys; it is the median of the rounds, the other fields but the
+#     range are from that round; worst_write_us is the slowest single put or
+#     delete of the writer in any round, timed around that call alone, the
+#     same way for every backend)
 #   {"name":"absl-flat","not_built":"why"}     a peer that cannot build here
 #   {"name":"go-flat","failed":"why"}          a peer that built but failed
 # Names: go-nested go-flat go-syncmap absl-flat go-syncmap-concurrent
@@ -61,13 +66,14 @@ repo=$(cd "$here/../.." && pwd)
 # of a virtual machine can differ by 2x for memory-bound work.
 export OOMKIT_BENCH_CPU=${OOMKIT_BENCH_CPU-$(( $(nproc 2>/dev/null || echo 1) - 1 ))}
 
-only="go,absl,concurrent" seconds=3 readers="1,2" wps=10000 lookups=200000 tsv=""
+only="go,absl,concurrent" seconds=3 rounds=3 readers="1,2" wps=10000 lookups=200000 tsv=""
 cores=$(nproc 2>/dev/null || echo 2)
 [ "$cores" -gt 2 ] 2>/dev/null && readers="1,2,$cores"
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only=${2:-}; shift 2 ;;
     --seconds) seconds=${2:-}; shift 2 ;;
+    --rounds) rounds=${2:-}; shift 2 ;;
     --readers) readers=${2:-}; shift 2 ;;
     --writes-per-s) wps=${2:-}; shift 2 ;;
     --lookups) lookups=${2:-}; shift 2 ;;
@@ -101,6 +107,7 @@ if [ -z "$tsv" ]; then
 fi
 [ -r "$tsv" ] && [ -s "$tsv" ] || { echo "run.sh: cannot read $tsv" >&2; exit 2; }
 case "$seconds$wps$lookups" in *[!0-9.]*) echo "run.sh: bad number" >&2; exit 2 ;; esac
+case "$rounds" in ''|*[!0-9]*|0) echo "run.sh: --rounds wants a whole number from 1" >&2; exit 2 ;; esac
 case "$readers" in ''|*[!0-9,]*) echo "run.sh: bad --readers" >&2; exit 2 ;; esac
 
 want() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
@@ -192,6 +199,58 @@ if want absl; then
 fi
 
 # ---- concurrent reads -------------------------------------------------------------
+# The programs that can run are queued as jobs (kind, argument, name); each
+# runs --rounds times, taking turns with the others (round 1 of every job,
+# then round 2...), so a machine whose speed drifts over minutes slows them
+# alike. conc_median then prints one line per structure and reader count.
+conc_kinds=() conc_args=() conc_names=()
+queue() { conc_kinds+=("$1"); conc_args+=("$2"); conc_names+=("$2-concurrent"); }
+run_job() { # kind arg
+  case $1 in
+    c) "$c_bin" "$2" "$tsv" "$readers" "$seconds" "$wps" ;;
+    store) "$s_bin" "$2" "$tsv" "$readers" "$seconds" "$wps" ;;
+    go) "$go_bin" -mode "${2#go-}-concurrent" -tsv "$tsv" -readers "$readers" \
+          -seconds "$seconds" -writes-per-s "$wps" ;;
+  esac
+}
+# Reads JSON lines; prints each not-built or failed line once and, for each
+# name and reader count, the line of the round with the median reads/s (the
+# lower middle one for an even count), with "rounds", "reads_per_s_min" and
+# "reads_per_s_max" added and worst_write_us raised to the worst of all
+# rounds.
+conc_median() {
+  awk '
+    function field(key,   m) {
+      if (!match($0, "\"" key "\":[0-9.eE+-]+")) return "-1"
+      m = substr($0, RSTART, RLENGTH); sub(/^[^:]*:/, "", m); return m
+    }
+    function num(key) { return field(key) + 0 }
+    /"reads_per_s":/ {
+      match($0, /"name":"[^"]*"/); k = substr($0, RSTART, RLENGTH) "," num("readers")
+      if (!(k in n)) order[++nk] = k
+      i = ++n[k]; text[k, i] = field("reads_per_s"); val[k, i] = text[k, i] + 0
+      line[k, i] = $0
+      w = num("worst_write_us"); if (!(k in worst) || w > worst[k]) worst[k] = w
+      next
+    }
+    !seen[$0]++ { print }
+    END {
+      for (o = 1; o <= nk; o++) {
+        k = order[o]; c = n[k]
+        for (i = 1; i <= c; i++) idx[i] = i
+        for (i = 2; i <= c; i++)
+          for (j = i; j > 1 && val[k, idx[j - 1]] > val[k, idx[j]]; j--) {
+            t = idx[j]; idx[j] = idx[j - 1]; idx[j - 1] = t
+          }
+        l = line[k, idx[int((c + 1) / 2)]]
+        if (worst[k] >= 0)
+          sub(/"worst_write_us":[0-9.eE+-]+/, sprintf("\"worst_write_us\":%.1f", worst[k]), l)
+        sub(/}[[:space:]]*$/, "", l)
+        printf "%s,\"rounds\":%d,\"reads_per_s_min\":%s,\"reads_per_s_max\":%s}\n", \
+          l, c, text[k, idx[1]], text[k, idx[c]]
+      }
+    }'
+}
 if want concurrent; then
   CC=${CC:-cc}
   csrc=$here/concurrent
@@ -214,10 +273,7 @@ if want concurrent; then
     c_why="cc build failed: $(first_error "$out/concurrent-build.log")"
   fi
   if [ $c_ok = 1 ]; then
-    for b in glib-rwlock urcu-lfht ideal ideal-batched; do
-      echo "run.sh: $b-concurrent" >&2
-      run_peer "$out/$b.log" "$b-concurrent" -- "$c_bin" "$b" "$tsv" "$readers" "$seconds" "$wps"
-    done
+    for b in glib-rwlock urcu-lfht ideal ideal-batched; do queue c "$b"; done
   else
     not_built "$c_why" glib-rwlock-concurrent urcu-lfht-concurrent ideal-concurrent \
       ideal-batched-concurrent
@@ -249,11 +305,7 @@ if want concurrent; then
         >"$out/store-build.log" 2>&1 || s_ok=0
     fi
     if [ $s_ok = 1 ]; then
-      for b in oomkit-store oomkit-store-batched; do
-        echo "run.sh: $b-concurrent" >&2
-        run_peer "$out/$b.log" "$b-concurrent" -- \
-          "$s_bin" "$b" "$tsv" "$readers" "$seconds" "$wps"
-      done
+      for b in oomkit-store oomkit-store-batched; do queue store "$b"; done
     else
       not_built "the oomkit store does not link yet: $(first_error "$out/store-build.log")" \
         "${store_names[@]}"
@@ -261,13 +313,18 @@ if want concurrent; then
   fi
 
   if [ ${go_ok:-0} = 1 ]; then
-    for m in syncmap rwmutex; do
-      echo "run.sh: go-$m-concurrent" >&2
-      run_peer "$out/go-$m-concurrent.log" "go-$m-concurrent" -- "$go_bin" -mode "$m-concurrent" \
-        -tsv "$tsv" -readers "$readers" -seconds "$seconds" -writes-per-s "$wps"
-    done
+    for m in syncmap rwmutex; do queue go "go-$m"; done
   else
     not_built "$go_why" "${goc_names[@]}"
   fi
+
+  for ((round = 1; round <= rounds; round++)); do
+    for i in "${!conc_kinds[@]}"; do
+      echo "run.sh: ${conc_names[i]} (round $round of $rounds)" >&2
+      run_peer "$out/${conc_names[i]}.log" "${conc_names[i]}" -- run_job "${conc_kinds[i]}" \
+        "${conc_args[i]}"
+    done
+  done > "$out/concurrent-rounds.jsonl"
+  conc_median < "$out/concurrent-rounds.jsonl"
 fi
 exit $status

@@ -493,13 +493,21 @@ void report_markdown(const struct report *r, FILE *out)
                      "ceiling, not a peer: the values alone in one array, each query hashed "
                      "straight to its slot, no keys kept or checked "
                      "(bench/peers/concurrent/backend_ideal.c); no structure can read faster "
-                     "in this harness on this machine:\n\n"
-                     "| structure | readers | reads/s | writes/s | worst write µs |\n"
-                     "|---|---:|---:|---:|---:|\n");
+                     "in this harness on this machine. Each program ran several rounds, "
+                     "taking turns with the others; reads/s is the median round, beside "
+                     "the range of all rounds, and the worst write is the worst of all "
+                     "rounds:\n\n"
+                     "| structure | readers | reads/s | range over rounds | writes/s | worst "
+                     "write µs |\n"
+                     "|---|---:|---:|---:|---:|---:|\n");
     for (size_t i = 0; i < r->n_concurrent; i++) {
         const struct report_concurrent *c = &r->concurrent[i];
-        fprintf(out, "| %s | %.0f | %.0f | %.0f | %.1f |\n", c->name, c->readers, c->reads_per_s,
-                c->writes_per_s, c->worst_write_us);
+        char range[64] = "—";
+        if (c->rounds > 0 && !isnan(c->reads_min) && !isnan(c->reads_max))
+            snprintf(range, sizeof range, "%.0f–%.0f (%.0f)", c->reads_min, c->reads_max,
+                     c->rounds);
+        fprintf(out, "| %s | %.0f | %.0f | %s | %.0f | %.1f |\n", c->name, c->readers,
+                c->reads_per_s, range, c->writes_per_s, c->worst_write_us);
     }
     describe_concurrent_batch(r, out, "- ");
     for (size_t i = 0; i < r->n_notes; i++)
@@ -666,11 +674,14 @@ int report_merge_file(struct report *r, const char *path, char *err, size_t err_
                    r->n_concurrent < REPORT_MAX_ROWS) {
             struct report_concurrent *c = &r->concurrent[r->n_concurrent++];
             snprintf(c->name, sizeof(c->name), "%s", json_object_get_string(name));
-            static const char *const keys[] = { "readers", "reads_per_s", "writes_per_s",
-                                                "worst_write_us" };
-            double *slots[] = { &c->readers, &c->reads_per_s, &c->writes_per_s,
-                                &c->worst_write_us };
-            for (size_t k = 0; k < 4; k++)
+            static const char *const keys[] = { "readers",        "reads_per_s",
+                                                "writes_per_s",   "worst_write_us",
+                                                "rounds",         "reads_per_s_min",
+                                                "reads_per_s_max" };
+            double *slots[] = { &c->readers,        &c->reads_per_s, &c->writes_per_s,
+                                &c->worst_write_us, &c->rounds,      &c->reads_min,
+                                &c->reads_max };
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
                 *slots[k] = json_object_object_get_ex(j, keys[k], &v) ? json_object_get_double(v)
                                                                        : NAN;
         } else if (r->n_notes < REPORT_MAX_NOTES) {

@@ -17,6 +17,9 @@
 struct report_concurrent {
     char name[48];
     double readers, reads_per_s, writes_per_s, worst_write_us;
+    /* bench/peers/run.sh --rounds: reads_per_s is the median of this many
+     * runs, which ranged over [reads_min, reads_max]; NAN when not said. */
+    double rounds, reads_min, reads_max;
 };
 
 struct report {

@@ -210,7 +210,8 @@ static void test_markdown_targets_from_merged_peers(void **state)
     assert_non_null(f);
     fputs("{\"name\":\"go-nested\",\"bytes_per_entry\":1000,\"hit_ns\":900}\n"
           "{\"name\":\"go-flat\",\"bytes_per_entry\":100,\"hit_ns\":1}\n"
-          "{\"name\":\"oomkit-store-concurrent\",\"readers\":1,\"reads_per_s\":1000000}\n"
+          "{\"name\":\"oomkit-store-concurrent\",\"readers\":1,\"reads_per_s\":1000000,"
+          "\"rounds\":3,\"reads_per_s_min\":900000,\"reads_per_s_max\":1100000}\n"
           "{\"name\":\"oomkit-store-concurrent\",\"readers\":2,\"reads_per_s\":1700000}\n"
           "{\"name\":\"oomkit-store-batched-concurrent\",\"readers\":1,"
           "\"reads_per_s\":6000000}\n"
@@ -246,6 +247,9 @@ static void test_markdown_targets_from_merged_peers(void **state)
     /* They reach 12x per reader with two: short of it, plainly. */
     assert_target(md, "(single gets, 2 readers) | 1.70x", "**no**");
     assert_target(md, "(get_many, 1 reader) | 6.00x", "yes");
+    /* The concurrent table shows the range of the rounds where it is known. */
+    assert_non_null(strstr(md, "| oomkit-store-concurrent | 1 | 1000000 | 900000–1100000 (3) |"));
+    assert_non_null(strstr(md, "| oomkit-store-concurrent | 2 | 1700000 | — |"));
     /* Per reader thread: 5.5M against 0.5M (no ideal line to compare). */
     assert_target(md, "(get_many, 2 readers) | 11.00x", "yes");
     free(md);

@@ -2,7 +2,7 @@
  * the store benchmark's peers (Go maps, absl::flat_hash_map, the concurrent
  * C tables and the store). It writes a tiny Kubernetes-shaped workload
  * (1 000 objects) into the build tree, runs the script with short
- * concurrent runs, and checks that every line is a JSON object in the
+ * concurrent runs (two rounds each), and checks that every line is a JSON object in the
  * documented schema, that every peer is accounted for (measured or "not
  * built: why", never missing, never failed), and that the Go nested maps
  * cost a plausible number of bytes per entry. */
@@ -150,7 +150,7 @@ static void test_run_sh_prints_every_peer(void **state)
 
     snprintf(cmd, sizeof cmd,
              "OOMKIT_BUILD_DIR='%s' OOMKIT_PEERS_DIR='%s' bash '%s/bench/peers/run.sh' "
-             "--seconds 0.2 --lookups 20000 '%s'",
+             "--seconds 0.2 --rounds 2 --lookups 20000 '%s'",
              bin, dir, src, tsv);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
@@ -191,6 +191,11 @@ static void test_run_sh_prints_every_peer(void **state)
             assert_true(readers >= 1);
             assert_true(num_field(o, "reads_per_s") > 0);
             assert_true(num_field(o, "worst_write_us") >= 0);
+            /* The median of two rounds is the lower one, inside the range. */
+            assert_int_equal((int)num_field(o, "rounds"), 2);
+            assert_true(num_field(o, "reads_per_s_min") <= num_field(o, "reads_per_s"));
+            assert_true(num_field(o, "reads_per_s") <= num_field(o, "reads_per_s_max"));
+            assert_true(num_field(o, "reads_per_s_min") == num_field(o, "reads_per_s"));
         } else {
             assert_int_equal((size_t)num_field(o, "entries"), entries);
             static const char *const fields[] = {
