@@ -275,19 +275,48 @@ static int bench_store(int argc, char **argv)
     if (!rep.cpu_clock)
         rep.fault_floor_us = bench_fault_floor_us(BENCH_FAULT_PAGES);
     uint64_t wall0 = oomkit__bench_wall_ns(), cpu0 = oomkit__bench_cpu_ns();
-    for (size_t i = 0; i < N_PEERS; i++) {
+    /* Every chosen structure is built and kept, the lookup passes take
+     * turns between them (bench_build in harness.h says why), and each is
+     * then finished and freed in turn. */
+    const struct peer_ops *ops[N_PEERS];
+    void *built[N_PEERS];
+    size_t n_built = 0;
+    for (size_t i = 0; i < N_PEERS && status == OOMKIT_EXIT_OK; i++) {
         if (!chosen[i])
             continue;
         if (!quiet)
-            fprintf(stderr, "oomkit bench store: measuring %s...\n", all_peers[i]->name);
-        if (bench_measure(all_peers[i], &w, &probes, (unsigned)cycles, &rep.rows[rep.n_rows], err,
-                          sizeof(err)) != 0) {
-            fprintf(stderr, "oomkit bench store: %s\n", err);
+            fprintf(stderr, "oomkit bench store: building %s...\n", all_peers[i]->name);
+        ops[n_built] = all_peers[i];
+        if (bench_build(ops[n_built], &w, &rep.rows[n_built], &built[n_built], err,
+                        sizeof(err)) != 0)
             status = OOMKIT_EXIT_FAIL;
-            break;
-        }
-        rep.n_rows++;
+        else
+            n_built++;
     }
+    for (int pass = 0; pass < BENCH_LOOKUP_PASSES && status == OOMKIT_EXIT_OK; pass++) {
+        if (!quiet)
+            fprintf(stderr, "oomkit bench store: lookups, pass %d of %d over every structure\n",
+                    pass + 1, BENCH_LOOKUP_PASSES);
+        for (size_t k = 0; k < n_built && status == OOMKIT_EXIT_OK; k++)
+            if (bench_lookup_pass(ops[k], built[k], &w, &probes, &rep.rows[k], err,
+                                  sizeof(err)) != 0)
+                status = OOMKIT_EXIT_FAIL;
+    }
+    for (size_t k = 0; k < n_built; k++) {
+        if (status != OOMKIT_EXIT_OK) {
+            ops[k]->close(built[k]);
+            continue;
+        }
+        if (!quiet)
+            fprintf(stderr, "oomkit bench store: measuring %s...\n", ops[k]->name);
+        if (bench_finish(ops[k], built[k], &w, &probes, (unsigned)cycles, &rep.rows[k], err,
+                         sizeof(err)) != 0)
+            status = OOMKIT_EXIT_FAIL;
+        else
+            rep.n_rows++;
+    }
+    if (status != OOMKIT_EXIT_OK)
+        fprintf(stderr, "oomkit bench store: %s\n", err);
     uint64_t wall = oomkit__bench_wall_ns() - wall0, cpu = oomkit__bench_cpu_ns() - cpu0;
     rep.cpu_share = wall > 0 ? (double)cpu / (double)wall : 0;
     if (!rep.cpu_clock && status == OOMKIT_EXIT_OK) {

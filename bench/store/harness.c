@@ -22,8 +22,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-/* Passes over the lookup probes; the fastest pass is reported. */
-#define LOOKUP_ROUNDS 3
+/* Passes over the biggest namespace's listing; the fastest is reported. */
+#define LIST_ROUNDS 3
 
 static int fail(char *err, size_t cap, const char *fmt, ...)
 {
@@ -238,13 +238,13 @@ done:
     return rc;
 }
 
-int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
-                  const struct wl_probes *p, unsigned reconcile_cycles, struct bench_result *out,
-                  char *err, size_t err_cap)
+int bench_build(const struct peer_ops *ops, const struct wl_workload *w, struct bench_result *out,
+                void **handle, char *err, size_t err_cap)
 {
     memset(out, 0, sizeof(*out));
     snprintf(out->name, sizeof(out->name), "%s", ops->name);
     out->batch_hit_ns = NAN;
+    out->hit_ns = out->miss_ns = NAN;
     double n = (double)w->n_entries;
 
     /* Build: everything the structure allocates from empty to full. */
@@ -265,61 +265,69 @@ int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
     out->allocs_per_entry = (double)(allocs1 - allocs0) / n;
     out->build_ns_per_entry = (double)(t1 - t0) / n;
     out->self_bytes = ops->self_bytes ? ops->self_bytes(s) : 0;
+    *handle = s;
+    return 0;
+}
 
-    int rc = -1;
-    /* Lookups: three passes each, the fastest kept, because this machine
-     * may be shared and a pass that lost its CPU says nothing about the
-     * structure. Every pass checks its answers. */
-    for (int round = 0; round < LOOKUP_ROUNDS && p->n_lookups > 0; round++) {
-        uint64_t found = 0, sum = 0;
-        t0 = oomkit__bench_now_ns();
-        for (size_t i = 0; i < p->n_lookups; i++) {
-            struct wl_ref r = wl_entry_ref(w, p->hits[i]);
-            int64_t v;
-            if (ops->get(s, &r, &v)) {
-                found++;
-                sum += (uint64_t)v;
-            }
-        }
-        t1 = oomkit__bench_now_ns();
-        if (found != p->n_lookups || sum != p->hit_sum) {
-            fail(err, err_cap, "%s: hits returned wrong answers (%llu of %zu found)", ops->name,
-                 (unsigned long long)found, p->n_lookups);
-            goto done;
-        }
-        double hit_ns = (double)(t1 - t0) / (double)p->n_lookups;
-        if (round == 0 || hit_ns < out->hit_ns)
-            out->hit_ns = hit_ns;
+/* The smaller of a kept figure and a new one (a NAN kept figure is none). */
+static double fastest(double kept, double ns)
+{
+    return isnan(kept) || ns < kept ? ns : kept;
+}
 
-        if (ops->get_batch != NULL) {
-            double batch_ns = 0;
-            if (batch_pass(ops, s, w, p, &batch_ns, err, err_cap) != 0)
-                goto done;
-            if (round == 0 || batch_ns < out->batch_hit_ns)
-                out->batch_hit_ns = batch_ns;
+int bench_lookup_pass(const struct peer_ops *ops, void *s, const struct wl_workload *w,
+                      const struct wl_probes *p, struct bench_result *out, char *err,
+                      size_t err_cap)
+{
+    if (p->n_lookups == 0)
+        return 0;
+    uint64_t found = 0, sum = 0;
+    uint64_t t0 = oomkit__bench_now_ns();
+    for (size_t i = 0; i < p->n_lookups; i++) {
+        struct wl_ref r = wl_entry_ref(w, p->hits[i]);
+        int64_t v;
+        if (ops->get(s, &r, &v)) {
+            found++;
+            sum += (uint64_t)v;
         }
+    }
+    uint64_t t1 = oomkit__bench_now_ns();
+    if (found != p->n_lookups || sum != p->hit_sum)
+        return fail(err, err_cap, "%s: hits returned wrong answers (%llu of %zu found)",
+                    ops->name, (unsigned long long)found, p->n_lookups);
+    out->hit_ns = fastest(out->hit_ns, (double)(t1 - t0) / (double)p->n_lookups);
 
-        found = 0;
-        t0 = oomkit__bench_now_ns();
-        for (size_t i = 0; i < p->n_lookups; i++) {
-            int64_t v;
-            found += (uint64_t)ops->get(s, &p->misses[i], &v);
-        }
-        t1 = oomkit__bench_now_ns();
-        if (found != 0) {
-            fail(err, err_cap, "%s: %llu misses found a value", ops->name,
-                 (unsigned long long)found);
-            goto done;
-        }
-        double miss_ns = (double)(t1 - t0) / (double)p->n_lookups;
-        if (round == 0 || miss_ns < out->miss_ns)
-            out->miss_ns = miss_ns;
+    if (ops->get_batch != NULL) {
+        double batch_ns = 0;
+        if (batch_pass(ops, s, w, p, &batch_ns, err, err_cap) != 0)
+            return -1;
+        out->batch_hit_ns = fastest(out->batch_hit_ns, batch_ns);
     }
 
-    /* List the biggest namespace, also the fastest of three passes. */
+    found = 0;
+    t0 = oomkit__bench_now_ns();
+    for (size_t i = 0; i < p->n_lookups; i++) {
+        int64_t v;
+        found += (uint64_t)ops->get(s, &p->misses[i], &v);
+    }
+    t1 = oomkit__bench_now_ns();
+    if (found != 0)
+        return fail(err, err_cap, "%s: %llu misses found a value", ops->name,
+                    (unsigned long long)found);
+    out->miss_ns = fastest(out->miss_ns, (double)(t1 - t0) / (double)p->n_lookups);
+    return 0;
+}
+
+int bench_finish(const struct peer_ops *ops, void *s, const struct wl_workload *w,
+                 const struct wl_probes *p, unsigned reconcile_cycles, struct bench_result *out,
+                 char *err, size_t err_cap)
+{
+    int rc = -1;
+    uint64_t t0, t1, allocs0, allocs1;
+    /* List the biggest namespace: the fastest of LIST_ROUNDS passes. */
     const struct wl_object *big = &w->objects[w->biggest_ns_obj];
     uint64_t best = UINT64_MAX;
-    for (int round = 0; round < LOOKUP_ROUNDS; round++) {
+    for (int round = 0; round < LIST_ROUNDS; round++) {
         t0 = oomkit__bench_now_ns();
         uint64_t names = ops->list_namespace(s, big->ns, big->ns_len);
         t1 = oomkit__bench_now_ns();
@@ -368,8 +376,8 @@ int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
         out->reconcile_allocs_per_cycle = (double)(allocs1 - allocs0) / reconcile_cycles;
         out->reconcile_ns_per_cycle = (double)(t1 - t0) / reconcile_cycles;
     }
-    /* Free this structure first: at a million objects two of them at
-     * once may not fit. */
+    /* Free this structure first: it is not needed any more, and at a
+     * million objects the write phase builds another as big. */
     ops->close(s);
     return measure_writes(ops, w, out, err, err_cap);
 done:

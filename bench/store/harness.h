@@ -51,8 +51,6 @@ struct bench_result {
 };
 /* A figure a merged peer did not report is NAN. */
 
-/* Measures ops on w with probes p. 0, or -1 with a one-line reason in err
- * (a failed allocation or a structure giving a wrong answer). */
 /* The machine's own stall floor: the gaps between two readings of the
  * clock in a loop that does nothing else for `seconds` (preemption,
  * interrupts, a hypervisor). A write's worst time cannot be read below its
@@ -71,8 +69,30 @@ double bench_fault_floor_us(size_t pages);
 /* Pages bench store touches for the page-fault floor (64 MiB of 4 KiB). */
 #define BENCH_FAULT_PAGES 16384
 
-int bench_measure(const struct peer_ops *ops, const struct wl_workload *w,
-                  const struct wl_probes *p, unsigned reconcile_cycles, struct bench_result *out,
-                  char *err, size_t err_cap);
+/* Lookup passes over each structure, taking turns; the fastest is kept. */
+#define BENCH_LOOKUP_PASSES 3
+
+/* A structure is measured in three steps, so that a caller can keep
+ * several alive and take turns between them for the lookups: a machine
+ * whose speed drifts over minutes then slows each structure's passes alike
+ * instead of whichever was measured in a slow minute. Each returns 0, or
+ * -1 with a one-line reason in err (a failed allocation or a wrong answer).
+ *
+ * bench_build fills out (cleared first) with the build figures and hands
+ * back the built structure in *handle. */
+int bench_build(const struct peer_ops *ops, const struct wl_workload *w, struct bench_result *out,
+                void **handle, char *err, size_t err_cap);
+/* One pass of hit lookups, batched hits (when the structure has them) and
+ * misses over p; out keeps the fastest pass of each. Every pass checks its
+ * answers. */
+int bench_lookup_pass(const struct peer_ops *ops, void *s, const struct wl_workload *w,
+                      const struct wl_probes *p, struct bench_result *out, char *err,
+                      size_t err_cap);
+/* The rest, on the structure: listing, deleting, the reconcile cycles;
+ * then it closes the structure (also on failure) and runs the
+ * write-latency phase on fresh ones. */
+int bench_finish(const struct peer_ops *ops, void *s, const struct wl_workload *w,
+                 const struct wl_probes *p, unsigned reconcile_cycles, struct bench_result *out,
+                 char *err, size_t err_cap);
 
 #endif

@@ -133,7 +133,8 @@ with \`make bench\` or \`bench/store/run.sh\`.
   indicative, within tens of percent, and the ranking of close figures can
   flip between runs); bytes and allocation counts are deterministic.
 - clock: $clock time (\`--cpu-clock\` is chosen when the load average is at
-  least the CPU count). Lookups are the fastest of three passes.
+  least the CPU count). Lookups are the fastest of three passes, the
+  structures taking turns pass by pass.
 - workload: \`$gen_cmd\` (docs/architecture.md, "Workload format")
 - command: \`${cmd[*]}\`
 - compiler: $cc_version; GLib $glib; uthash $uthash
