@@ -276,8 +276,8 @@ static int bench_store(int argc, char **argv)
         rep.fault_floor_us = bench_fault_floor_us(BENCH_FAULT_PAGES);
     uint64_t wall0 = oomkit__bench_wall_ns(), cpu0 = oomkit__bench_cpu_ns();
     /* Every chosen structure is built and kept, the lookup passes take
-     * turns between them (bench_build in harness.h says why), and each is
-     * then finished and freed in turn. */
+     * turns between them (bench_build in harness.h says why), each is then
+     * finished and freed in turn, and last come the write phases. */
     const struct peer_ops *ops[N_PEERS];
     void *built[N_PEERS];
     size_t n_built = 0;
@@ -311,6 +311,12 @@ static int bench_store(int argc, char **argv)
             fprintf(stderr, "oomkit bench store: measuring %s...\n", ops[k]->name);
         if (bench_finish(ops[k], built[k], &w, &probes, (unsigned)cycles, &rep.rows[k], err,
                          sizeof(err)) != 0)
+            status = OOMKIT_EXIT_FAIL;
+    }
+    for (size_t k = 0; k < n_built && status == OOMKIT_EXIT_OK; k++) {
+        if (!quiet)
+            fprintf(stderr, "oomkit bench store: timing every write of %s...\n", ops[k]->name);
+        if (bench_writes(ops[k], &w, &rep.rows[k], err, sizeof(err)) != 0)
             status = OOMKIT_EXIT_FAIL;
         else
             rep.n_rows++;

@@ -175,8 +175,8 @@ struct bench_stall_floor bench_stall_floor(double seconds)
  * the same sequence for every structure (a fixed seed). Every single put
  * and delete-object call is timed; the content at the end equals the
  * workload's. */
-static int measure_writes(const struct peer_ops *ops, const struct wl_workload *w,
-                          struct bench_result *out, char *err, size_t err_cap)
+int bench_writes(const struct peer_ops *ops, const struct wl_workload *w,
+                 struct bench_result *out, char *err, size_t err_cap)
 {
     /* 30 KiB each: off the stack; only the harness thread measures. */
     static struct lat_hist build, churned;
@@ -376,10 +376,8 @@ int bench_finish(const struct peer_ops *ops, void *s, const struct wl_workload *
         out->reconcile_allocs_per_cycle = (double)(allocs1 - allocs0) / reconcile_cycles;
         out->reconcile_ns_per_cycle = (double)(t1 - t0) / reconcile_cycles;
     }
-    /* Free this structure first: it is not needed any more, and at a
-     * million objects the write phase builds another as big. */
     ops->close(s);
-    return measure_writes(ops, w, out, err, err_cap);
+    return 0;
 done:
     ops->close(s);
     return rc;

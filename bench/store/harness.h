@@ -89,10 +89,14 @@ int bench_lookup_pass(const struct peer_ops *ops, void *s, const struct wl_workl
                       const struct wl_probes *p, struct bench_result *out, char *err,
                       size_t err_cap);
 /* The rest, on the structure: listing, deleting, the reconcile cycles;
- * then it closes the structure (also on failure) and runs the
- * write-latency phase on fresh ones. */
+ * then it closes the structure (also on failure). */
 int bench_finish(const struct peer_ops *ops, void *s, const struct wl_workload *w,
                  const struct wl_probes *p, unsigned reconcile_cycles, struct bench_result *out,
                  char *err, size_t err_cap);
+/* The write-latency phase, on fresh structures of its own: run it once
+ * every measured structure is closed, so that each one's writes meet the
+ * same heap (no other structure alive, fresh pages to fault in). */
+int bench_writes(const struct peer_ops *ops, const struct wl_workload *w,
+                 struct bench_result *out, char *err, size_t err_cap);
 
 #endif
