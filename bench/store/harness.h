@@ -94,8 +94,8 @@ int bench_finish(const struct peer_ops *ops, void *s, const struct wl_workload *
                  const struct wl_probes *p, unsigned reconcile_cycles, struct bench_result *out,
                  char *err, size_t err_cap);
 /* The write-latency phase, on fresh structures of its own: run it once
- * every measured structure is closed, so that each one's writes meet the
- * same heap (no other structure alive, fresh pages to fault in). */
+ * every measured structure is closed, so that no other structure is alive
+ * while any one's writes are timed. */
 int bench_writes(const struct peer_ops *ops, const struct wl_workload *w,
                  struct bench_result *out, char *err, size_t err_cap);
 
