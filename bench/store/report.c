@@ -318,16 +318,16 @@ static void md_concurrent_targets(const struct report *r, FILE *out)
             double ceiling = q != NULL ? q->reads_per_s / q->readers / theirs : 0;
             char beside[96] = "";
             if (q != NULL)
-                snprintf(beside, sizeof beside, "; an ideal structure: %.2fx",
-                         ceiling);
+                snprintf(beside, sizeof beside, "; an ideal structure: %.2fx", ceiling);
+            const char *verdict = mine >= 5 * theirs ? "yes"
+                                  : q != NULL && ceiling < 5
+                                      ? "**no**, out of reach on this machine"
+                                      : "**no**";
             fprintf(out,
                     "| ≥ 5x go-syncmap's reads per reader thread (%s, %.0f reader%s) | %.2fx "
                     "(%.0f vs %.0f reads/s%s) | %s |\n",
                     how[w], c->readers, c->readers == 1 ? "" : "s", mine / theirs, mine, theirs,
-                    beside,
-                    mine >= 5 * theirs                ? "yes"
-                    : q != NULL && ceiling < 5 ? "**no**, out of reach on this machine"
-                                               : "**no**");
+                    beside, verdict);
         }
     }
 }
