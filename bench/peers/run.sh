@@ -107,7 +107,8 @@ if [ -z "$tsv" ]; then
 fi
 [ -r "$tsv" ] && [ -s "$tsv" ] || { echo "run.sh: cannot read $tsv" >&2; exit 2; }
 case "$seconds$wps$lookups" in *[!0-9.]*) echo "run.sh: bad number" >&2; exit 2 ;; esac
-case "$rounds" in ''|*[!0-9]*|0) echo "run.sh: --rounds wants a whole number from 1" >&2; exit 2 ;; esac
+case "$rounds" in ''|*[!0-9]*) rounds=0 ;; esac
+[ $((10#$rounds)) -ge 1 ] || { echo "run.sh: --rounds wants a whole number from 1" >&2; exit 2; }
 case "$readers" in ''|*[!0-9,]*) echo "run.sh: bad --readers" >&2; exit 2 ;; esac
 
 want() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
