@@ -24,10 +24,11 @@ struct ideal {
 
 static void *ideal_open(const struct peer_input *in)
 {
-    struct ideal *t = malloc(sizeof *t + (in->n ? in->n : 1) * sizeof t->values[0]);
+    size_t n = in->n ? in->n : 1; /* h % n needs one slot at least */
+    struct ideal *t = malloc(sizeof *t + n * sizeof t->values[0]);
     if (t == NULL)
         return NULL;
-    t->n = in->n ? in->n : 1;
+    t->n = n;
     for (size_t i = 0; i < t->n; i++)
         atomic_init(&t->values[i], i < in->n ? in->keys[i].value : 0);
     return t;
