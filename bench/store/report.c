@@ -200,8 +200,10 @@ static void describe_concurrent_batch(const struct report *r, FILE *out, const c
     int first = 1;
     for (size_t i = 0; i < r->n_concurrent; i++) {
         const struct report_concurrent *b = &r->concurrent[i];
+        if (strcmp(b->name, STORE_BATCHED_CONC) != 0)
+            continue;
         const struct report_concurrent *g = find_concurrent(r, STORE_CONC, b->readers);
-        if (strcmp(b->name, STORE_BATCHED_CONC) != 0 || g == NULL)
+        if (g == NULL)
             continue;
         fprintf(out, "%s", first ? "\n" : "");
         first = 0;
