@@ -200,12 +200,12 @@ if want absl; then
 fi
 
 # ---- concurrent reads -------------------------------------------------------------
-# The programs that can run are queued as jobs (kind, argument, name); each
+# The programs that can run are queued as jobs (kind, argument); each
 # runs --rounds times, taking turns with the others (round 1 of every job,
 # then round 2...), so a machine whose speed drifts over minutes slows them
 # alike. conc_median then prints one line per structure and reader count.
-conc_kinds=() conc_args=() conc_names=()
-queue() { conc_kinds+=("$1"); conc_args+=("$2"); conc_names+=("$2-concurrent"); }
+conc_kinds=() conc_args=()
+queue() { conc_kinds+=("$1"); conc_args+=("$2"); }
 run_job() { # kind arg
   case $1 in
     c) "$c_bin" "$2" "$tsv" "$readers" "$seconds" "$wps" ;;
@@ -321,9 +321,9 @@ if want concurrent; then
 
   for ((round = 1; round <= rounds; round++)); do
     for i in "${!conc_kinds[@]}"; do
-      echo "run.sh: ${conc_names[i]} (round $round of $rounds)" >&2
-      run_peer "$out/${conc_names[i]}.log" "${conc_names[i]}" -- run_job "${conc_kinds[i]}" \
-        "${conc_args[i]}"
+      name=${conc_args[i]}-concurrent
+      echo "run.sh: $name (round $round of $rounds)" >&2
+      run_peer "$out/$name.log" "$name" -- run_job "${conc_kinds[i]}" "${conc_args[i]}"
     done
   done > "$out/concurrent-rounds.jsonl"
   conc_median < "$out/concurrent-rounds.jsonl"
