@@ -23,7 +23,8 @@ static const char *const fields[] = {
     "list_namespace_ns", "reconcile_allocs_per_cycle", "reconcile_ns_per_cycle",
     "worst_write_us",   "p999_write_us",     "build_worst_write_us",
     "churn_worst_write_us", "writes_over_1ms", "writes_over_1ms_faulted",
-    "writes_over_1ms_preempted", "worst_uninterrupted_write_us",
+    "writes_over_1ms_preempted", "worst_uninterrupted_write_us", "writes_over_1ms_slept",
+    "writes_replayed", "writes_not_replayed", "writes_over_1ms_twice", "worst_replayed_write_us",
 };
 
 static char *path_in_tmp(const char *file)
@@ -138,6 +139,13 @@ static void test_json_shape_and_values(void **state)
         assert_true(field(s, "writes_over_1ms_faulted") + field(s, "writes_over_1ms_preempted") <=
                     over);
         assert_true(field(s, "worst_uninterrupted_write_us") <= field(s, "worst_write_us"));
+        /* Each write over 1 ms with neither is timed again in a replay
+         * or counted as not replayed; those slow again are some of them. */
+        double own = over - field(s, "writes_over_1ms_faulted") -
+                     field(s, "writes_over_1ms_preempted");
+        assert_true(field(s, "writes_replayed") + field(s, "writes_not_replayed") == own);
+        assert_true(field(s, "writes_over_1ms_twice") <= field(s, "writes_replayed"));
+        assert_true(field(s, "writes_over_1ms_slept") <= own);
         /* Every peer copies its strings: at least one allocation per object. */
         if (i > 0)
             assert_true(field(s, "allocs_per_entry") > 0.1);
