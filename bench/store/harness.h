@@ -52,10 +52,13 @@ struct bench_result {
     double worst_uninterrupted_write_us;
     /* The writes over 1 ms with neither, timed again when the same write
      * sequence ran on a fresh structure (at most BENCH_REPLAY_MAX of them;
-     * the rest are not_replayed): how many were over 1 ms again, and the
-     * slowest of them that second time. A structure's own slow step
-     * recurs at the same write; a pause of the machine does not. */
+     * the rest are not_replayed): how many were over 1 ms again with
+     * neither (twice) or inside a page fault or a preemption (which says
+     * nothing: replay_interrupted), and the slowest of the others that
+     * second time. A structure's own slow step recurs at the same write;
+     * a pause of the machine does not. */
     uint64_t writes_replayed, writes_not_replayed, writes_over_1ms_twice;
+    uint64_t writes_replay_interrupted;
     double worst_replayed_write_us;
     double write_phase_s;        /* wall seconds of the write phase */
 };

@@ -179,6 +179,9 @@ static void describe_writes(const struct report *r, FILE *out, const char *pre, 
                          " of them over 1 ms again",
                     row->worst_replayed_write_us, us, row->writes_replayed,
                     row->writes_replayed == 1 ? "" : "s", row->writes_over_1ms_twice);
+        if (row->writes_replay_interrupted > 0)
+            fprintf(out, " and %" PRIu64 " inside a page fault or a preemption",
+                    row->writes_replay_interrupted);
         if (row->writes_not_replayed > 0)
             fprintf(out, " (%" PRIu64 " more not replayed)", row->writes_not_replayed);
         if (!r->cpu_clock && row->write_preemptions > 0)
@@ -368,6 +371,9 @@ static void md_own_writes_target(const struct bench_result *store, const struct 
                 "; run again on a fresh store, the same writes took at most %.1f µs, %" PRIu64
                 " over 1 ms again",
                 store->worst_replayed_write_us, store->writes_over_1ms_twice);
+    if (store->writes_replay_interrupted > 0)
+        fprintf(out, ", %" PRIu64 " slow again inside a page fault or a preemption",
+                store->writes_replay_interrupted);
     if (store->writes_not_replayed > 0)
         fprintf(out, " (%" PRIu64 " not replayed)", store->writes_not_replayed);
     if (r->stall_floor.seconds > 0)
@@ -375,7 +381,8 @@ static void md_own_writes_target(const struct bench_result *store, const struct 
                 r->stall_floor.seconds, r->stall_floor.gaps_over_1ms,
                 r->stall_floor.gaps_over_1ms == 1 ? "" : "s");
     int replayed_fast = store->writes_over_1ms_slept == 0 && store->writes_not_replayed == 0 &&
-                        store->writes_replayed == own && store->writes_over_1ms_twice == 0;
+                        store->writes_replayed == own && store->writes_over_1ms_twice == 0 &&
+                        store->writes_replay_interrupted == 0;
     fprintf(out, " | %s |\n",
             own == 0         ? "yes"
             : replayed_fast ? "yes: none was slow again (the machine's pauses)"
@@ -605,6 +612,9 @@ void report_json(const struct report *r, FILE *out)
             json_object_object_add(
                 o, "writes_over_1ms_twice",
                 json_object_new_int64((int64_t)r->rows[i].writes_over_1ms_twice));
+            json_object_object_add(
+                o, "writes_replay_interrupted",
+                json_object_new_int64((int64_t)r->rows[i].writes_replay_interrupted));
             json_object_object_add(o, "worst_replayed_write_us",
                                    jnum(r->rows[i].worst_replayed_write_us, 1));
         }
