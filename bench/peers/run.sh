@@ -28,8 +28,9 @@
 #                      build logs go there too, nothing is written elsewhere
 #   CC, CXX, GO        compilers (defaults: cc, c++, go)
 #   OOMKIT_BENCH_CPU   the CPU every peer's measuring thread is pinned to
-#                      (reader i of a concurrent run: the next i-th; see
-#                      bench/bench_cpu.h); default the last CPU, empty: none
+#                      (reader i of a concurrent run: the i-th after it; see
+#                      bench/bench_cpu.h); default the last CPU the script may
+#                      run on, empty: none
 #
 # Output lines, one per structure (single-threaded) or per structure and
 # reader count (concurrent):
@@ -63,8 +64,11 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # Every program compared side by side is timed on the same CPU: the vCPUs
-# of a virtual machine can differ by 2x for memory-bound work.
-export OOMKIT_BENCH_CPU=${OOMKIT_BENCH_CPU-$(( $(nproc 2>/dev/null || echo 1) - 1 ))}
+# of a virtual machine can differ by 2x for memory-bound work. By default
+# the last CPU this script may run on (a container's cpuset need not start
+# at 0); none when that cannot be read.
+export OOMKIT_BENCH_CPU=${OOMKIT_BENCH_CPU-$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' \
+  /proc/self/status 2>/dev/null | sed 's/.*[,-]//')}
 
 only="go,absl,concurrent" seconds=3 rounds=3 readers="1,2" wps=10000 lookups=200000 tsv=""
 cores=$(nproc 2>/dev/null || echo 2)

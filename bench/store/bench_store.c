@@ -129,6 +129,27 @@ static int generate(struct wl_workload *w, uint64_t objects, uint64_t seed, char
     return wl_parse(w, buf, len, "<generated>", err, cap);
 }
 
+/* The CPUs this process may run on, as "0-3,8" (a cpuset list). */
+static const char *allowed_cpus_text(char *buf, size_t cap)
+{
+    cpu_set_t set;
+    size_t n = 0;
+    buf[0] = '\0';
+    if (bench_cpus_allowed(&set) != 0)
+        return "unknown";
+    for (int c = 0; c < CPU_SETSIZE && n < cap; c++) {
+        if (!CPU_ISSET(c, &set) || (c > 0 && CPU_ISSET(c - 1, &set)))
+            continue;
+        int last = c;
+        while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, &set))
+            last++;
+        int w = last > c ? snprintf(buf + n, cap - n, "%s%d-%d", n ? "," : "", c, last)
+                         : snprintf(buf + n, cap - n, "%s%d", n ? "," : "", c);
+        n += w > 0 ? (size_t)w : 0;
+    }
+    return buf;
+}
+
 static int bench_store(int argc, char **argv)
 {
     static struct report rep;
@@ -230,9 +251,10 @@ static int bench_store(int argc, char **argv)
         return OOMKIT_EXIT_USAGE;
     }
     if (bench_cpu_from_env(&rep.cpu) != 0) {
-        fprintf(stderr, "oomkit bench store: OOMKIT_BENCH_CPU='%s' is not a CPU of this "
-                        "machine (0 to %ld)\n",
-                getenv("OOMKIT_BENCH_CPU"), sysconf(_SC_NPROCESSORS_ONLN) - 1);
+        char cpus[256];
+        fprintf(stderr, "oomkit bench store: OOMKIT_BENCH_CPU='%s' is not a CPU this process "
+                        "may run on (its affinity: %s)\n",
+                getenv("OOMKIT_BENCH_CPU"), allowed_cpus_text(cpus, sizeof(cpus)));
         return OOMKIT_EXIT_USAGE;
     }
     if (rep.cpu >= 0)

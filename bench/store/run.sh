@@ -22,13 +22,16 @@
 #                                 (byte-identical input to other implementations')
 #   OOMKIT_BENCH_CPU              the CPU the measuring thread of every program is
 #                                 pinned to (bench/bench_cpu.h); default the last
-#                                 CPU, empty for none
+#                                 CPU the script may run on, empty for none
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # Every program compared side by side is timed on the same CPU: the vCPUs
-# of a virtual machine can differ by 2x for memory-bound work.
-export OOMKIT_BENCH_CPU=${OOMKIT_BENCH_CPU-$(( $(nproc 2>/dev/null || echo 1) - 1 ))}
+# of a virtual machine can differ by 2x for memory-bound work. By default
+# the last CPU this script may run on (a container's cpuset need not start
+# at 0); none when that cannot be read.
+export OOMKIT_BENCH_CPU=${OOMKIT_BENCH_CPU-$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' \
+  /proc/self/status 2>/dev/null | sed 's/.*[,-]//')}
 build=${OOMKIT_BUILD_DIR:-$repo/build}
 bin=${OOMKIT_BIN:-$build/oomkit}
 objects=${OOMKIT_BENCH_OBJECTS:-100000}

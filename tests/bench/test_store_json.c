@@ -6,6 +6,7 @@
 #include "bench_test_util.h"
 
 #include <json-c/json.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -331,22 +332,60 @@ static void test_usage(void **state)
     free(err);
 }
 
-/* OOMKIT_BENCH_CPU=0 pins the run to CPU 0 and the JSON says so; unset,
- * nothing is pinned and the field is absent (test_json_shape_and_values). */
+/* The lowest and the highest CPU this test may run on. */
+static void allowed_cpu_range(cpu_set_t *set, int *first, int *last)
+{
+    assert_int_equal(sched_getaffinity(0, sizeof(*set), set), 0);
+    *first = *last = -1;
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET(c, set))
+            continue;
+        if (*first < 0)
+            *first = c;
+        *last = c;
+    }
+    assert_true(*first >= 0);
+}
+
+/* OOMKIT_BENCH_CPU=N pins the run to CPU N and the JSON says so; unset,
+ * nothing is pinned and the field is absent (test_json_shape_and_values).
+ * Run on a set of CPUs without the first (a container's cpuset), the first
+ * is refused by name and the set's last is taken. */
 static void test_pinned_cpu(void **state)
 {
     (void)state;
+    cpu_set_t all;
+    int first, last;
+    allowed_cpu_range(&all, &first, &last);
+    cpu_set_t some = all;
+    if (first != last) {
+        CPU_CLR(first, &some);
+        assert_int_equal(sched_setaffinity(0, sizeof(some), &some), 0);
+        char cmd[4096], *err = NULL;
+        snprintf(cmd, sizeof(cmd), "OOMKIT_BENCH_CPU=%d '%s' bench store --objects 10", first,
+                 bt_oomkit());
+        int rc = bt_run(cmd, NULL, &err);
+        assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+        assert_int_equal(rc, 2);
+        assert_non_null(strstr(err, "is not a CPU this process may run on"));
+        free(err);
+        assert_int_equal(sched_setaffinity(0, sizeof(some), &some), 0);
+    } else {
+        printf("NOTE: one CPU only: the case of a CPU outside the set is not exercised\n");
+    }
     char cmd[4096];
     snprintf(cmd, sizeof(cmd),
-             "OOMKIT_BENCH_CPU=0 '%s' bench store --objects 200 --reconcile-cycles 1 "
+             "OOMKIT_BENCH_CPU=%d '%s' bench store --objects 200 --reconcile-cycles 1 "
              "--structures oomkit-store --json --quiet",
-             bt_oomkit());
+             last, bt_oomkit());
     char *out = NULL;
-    assert_int_equal(bt_run(cmd, &out, NULL), 0);
+    int rc = bt_run(cmd, &out, NULL);
+    assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+    assert_int_equal(rc, 0);
     json_object *root = json_tokener_parse(out), *cpu;
     assert_non_null(root);
     assert_true(json_object_object_get_ex(root, "cpu", &cpu));
-    assert_int_equal(json_object_get_int(cpu), 0);
+    assert_int_equal(json_object_get_int(cpu), last);
     json_object_put(root);
     free(out);
 }
