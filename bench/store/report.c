@@ -586,37 +586,35 @@ void report_json(const struct report *r, FILE *out)
             json_object_object_add(o, columns[c].json,
                                    jnum(raw(&r->rows[i], c), columns[c].json_decimals));
         if (!r->rows[i].merged) {
-            /* The worst write split by phase, for scripts tracking stalls. */
-            json_object_object_add(o, "build_worst_write_us",
-                                   jnum(r->rows[i].build_worst_write_us, 1));
-            json_object_object_add(o, "churn_worst_write_us",
-                                   jnum(r->rows[i].churn_worst_write_us, 1));
-            json_object_object_add(o, "writes_over_1ms",
-                                   json_object_new_int64((int64_t)r->rows[i].writes_over_1ms));
-            json_object_object_add(
-                o, "writes_over_1ms_faulted",
-                json_object_new_int64((int64_t)r->rows[i].writes_over_1ms_faulted));
-            json_object_object_add(
-                o, "writes_over_1ms_preempted",
-                json_object_new_int64((int64_t)r->rows[i].writes_over_1ms_preempted));
-            json_object_object_add(o, "worst_uninterrupted_write_us",
-                                   jnum(r->rows[i].worst_uninterrupted_write_us, 1));
-            json_object_object_add(
-                o, "writes_over_1ms_slept",
-                json_object_new_int64((int64_t)r->rows[i].writes_over_1ms_slept));
-            json_object_object_add(o, "writes_replayed",
-                                   json_object_new_int64((int64_t)r->rows[i].writes_replayed));
-            json_object_object_add(
-                o, "writes_not_replayed",
-                json_object_new_int64((int64_t)r->rows[i].writes_not_replayed));
-            json_object_object_add(
-                o, "writes_over_1ms_twice",
-                json_object_new_int64((int64_t)r->rows[i].writes_over_1ms_twice));
-            json_object_object_add(
-                o, "writes_replay_interrupted",
-                json_object_new_int64((int64_t)r->rows[i].writes_replay_interrupted));
-            json_object_object_add(o, "worst_replayed_write_us",
-                                   jnum(r->rows[i].worst_replayed_write_us, 1));
+            /* The write phase's details, for scripts tracking stalls. */
+            const struct bench_result *row = &r->rows[i];
+            const struct {
+                const char *key;
+                uint64_t n;
+            } counts[] = {
+                { "writes_over_1ms", row->writes_over_1ms },
+                { "writes_over_1ms_faulted", row->writes_over_1ms_faulted },
+                { "writes_over_1ms_preempted", row->writes_over_1ms_preempted },
+                { "writes_over_1ms_slept", row->writes_over_1ms_slept },
+                { "writes_replayed", row->writes_replayed },
+                { "writes_not_replayed", row->writes_not_replayed },
+                { "writes_over_1ms_twice", row->writes_over_1ms_twice },
+                { "writes_replay_interrupted", row->writes_replay_interrupted },
+            };
+            const struct {
+                const char *key;
+                double us;
+            } times[] = {
+                { "build_worst_write_us", row->build_worst_write_us },
+                { "churn_worst_write_us", row->churn_worst_write_us },
+                { "worst_uninterrupted_write_us", row->worst_uninterrupted_write_us },
+                { "worst_replayed_write_us", row->worst_replayed_write_us },
+            };
+            for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++)
+                json_object_object_add(o, counts[k].key,
+                                       json_object_new_int64((int64_t)counts[k].n));
+            for (size_t k = 0; k < sizeof(times) / sizeof(times[0]); k++)
+                json_object_object_add(o, times[k].key, jnum(times[k].us, 1));
         }
         json_object_array_add(arr, o);
     }
