@@ -35,8 +35,8 @@
  * the store's grace-period thread (one per process) and goes on without
  * waiting; later writes free it once the grace period is over. With 8
  * ledgers in flight the current one keeps filling; only when the bytes
- * waiting pass 9 x max(8 KiB, stats.bytes_total / 128) does the
- * writer wait for the readers itself. So stats.bytes_retired never exceeds
+ * waiting pass max(9 x max(8 KiB, stats.bytes_total / 128), 1 MiB) does
+ * the writer wait for the readers itself. So stats.bytes_retired never exceeds
  * that bound plus what one write retires (a block, a posting list or one
  * table segment), a slow reader never makes memory grow, and a writer
  * waits for readers only behind such a slow reader, by at most the read

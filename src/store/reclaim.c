@@ -216,6 +216,19 @@ static uint64_t batch_bound(const oomkit_store *s)
     return bound < FLUSH_MIN_BYTES ? FLUSH_MIN_BYTES : bound;
 }
 
+/* Bytes waiting past which the writer waits for readers itself, however
+ * small the store (reclaim.h says why). The largest ledger array holds
+ * this much at 64 bytes an entry (building the 1M-object workload retires
+ * 86). */
+#define WAIT_MIN_BYTES ((uint64_t)1 << 20)
+
+/* The hard bound: the writer waits for readers once this much waits. */
+static uint64_t wait_bound(const oomkit_store *s)
+{
+    uint64_t bound = (SMEM_GP_BATCHES + 1) * batch_bound(s);
+    return bound < WAIT_MIN_BYTES ? WAIT_MIN_BYTES : bound;
+}
+
 /* Retired bytes not yet freed, in the ledger and in flight. */
 static uint64_t waiting_bytes(const oomkit_store *s)
 {
@@ -253,7 +266,7 @@ static void make_room(oomkit_store *s, size_t entries)
 {
     if (seal(s) == 0)
         return;
-    if (waiting_bytes(s) > (SMEM_GP_BATCHES + 1) * batch_bound(s) ||
+    if (waiting_bytes(s) > wait_bound(s) ||
         (oomkit__smem_retire_room(&s->m) < entries && grow_ledger(s) != 0))
         wait_and_drain(s);
 }

@@ -11,12 +11,24 @@
  * REAP_PER_WRITE entries a write (so all accounting stays on the writer's
  * side of the mutex and no write pays for a whole batch). At most
  * SMEM_GP_BATCHES batches are in flight. With all of them waiting (readers
- * that hold long sections), the ledger keeps filling, doubling its array
- * if it runs short of entries, until the bytes waiting pass
- * (SMEM_GP_BATCHES + 1) x that bound or the array would pass the pool's
- * largest (16,384 entries): only then, or when no array can be had, does
- * the writer wait for a grace period itself. Memory waiting for
- * readers is thus at most that hard bound plus what one write retires.
+ * that hold long sections, or a grace-period thread that has not run yet),
+ * the ledger keeps filling, doubling its array if it runs short of
+ * entries, until the bytes waiting pass the hard bound,
+ * max((SMEM_GP_BATCHES + 1) x that bound, 1 MiB), or the array would pass
+ * the pool's largest (16,384 entries): only then, or when no array can be had, does the writer
+ * wait for a grace period itself. Memory waiting for readers is thus at
+ * most that hard bound plus what one write retires.
+ *
+ * Why the 1 MiB floor: building a store retires about 86 bytes a write
+ * (every new field copies its block), and a grace period took up to 18 ms
+ * here when the other vCPU was slow to run the grace-period thread or to
+ * answer membarrier's interrupt. Under a bound of 9 x 8 KiB the 1M-object
+ * build of `oomkit bench store` then waited 1-18 ms for readers (there
+ * were none) at writes 876, 1,754 and 126,821, while the store was small.
+ * 1 MiB rides out 20 ms at the bench's write rate (48 MB/s retired) and
+ * 6 ms at a bare writer's (170 MB/s); a slow reader then costs a small
+ * store at most about 1 MiB more (4 MiB would cost 7 MB on a 0.3 MB store,
+ * tests/store/test_store_index_concurrent.c).
  *
  * Why: synchronize_rcu of liburcu-bp sleeps in 10 ms steps while a reader
  * is inside a section; with readers on every core a write that waited
