@@ -288,6 +288,10 @@ typedef struct oomkit_store_stats {
     double object_table_load;   /* live / slots */
     double atom_table_load;     /* atoms / slots, both atom tables */
     uint64_t resizes;           /* table growths and shrinks since open */
+    /* Times a writer waited for readers itself since open: past the hard
+     * bound on deferred frees, short of budget, clear, compact. Each wait
+     * lasts until the read sections in progress end. */
+    uint64_t writer_waits;
     uint64_t allocations;       /* calls to the allocator since open */
     uint64_t budget_bytes;      /* 0 = none */
     /* Secondary indexes (their bytes are also inside bytes_tables). */

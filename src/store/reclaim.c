@@ -174,10 +174,16 @@ static int seal(oomkit_store *s)
     m->retire_bytes = 0;
     if (oomkit__gp_submit(b) != 0) {
         /* No thread: wait here, once, and the batch is over. */
-        oomkit__rcu_wait(STORE_SYNC(s));
+        oomkit__reclaim_wait(s);
         STORE_RLX(&b->state, GP_OVER);
     }
     return 0;
+}
+
+void oomkit__reclaim_wait(oomkit_store *s)
+{
+    oomkit__smem_add(&s->m.writer_waits, 1);
+    oomkit__rcu_wait(STORE_SYNC(s));
 }
 
 void oomkit__reclaim_waited(oomkit_store *s)
@@ -196,7 +202,7 @@ static void wait_and_drain(oomkit_store *s)
     for (int i = 0; i < SMEM_GP_BATCHES; i++)
         waiting |= s->m.gp[i].entries != NULL;
     if (s->m.nretire != 0 || waiting) {
-        oomkit__rcu_wait(STORE_SYNC(s));
+        oomkit__reclaim_wait(s);
         oomkit__reclaim_waited(s);
     }
     reap(s, SIZE_MAX);

@@ -57,6 +57,9 @@ void oomkit__reclaim_room(struct oomkit_store *s, size_t n);
  * spare ledger arrays (for a write that needs the memory back now: budget,
  * compact). */
 void oomkit__reclaim_now(struct oomkit_store *s);
+/* Waits until every read section in progress has ended: the writer
+ * waiting for readers itself (counted in stats.writer_waits). */
+void oomkit__reclaim_wait(struct oomkit_store *s);
 /* Frees everything retired so far; the caller has just waited for a grace
  * period itself (clear). */
 void oomkit__reclaim_waited(struct oomkit_store *s);

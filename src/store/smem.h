@@ -66,6 +66,7 @@ typedef struct oomkit__smem {
     uint64_t retired_blocks;   /* bytes of retired blocks (inside SM_SLAB) */
     uint64_t allocations;      /* allocator calls since open */
     uint64_t resizes;          /* table growths and shrinks since open */
+    uint64_t writer_waits;     /* grace periods the writer waited for itself */
     oomkit__retired *retire;   /* retire_cap entries, writer only */
     size_t nretire;
     size_t retire_cap;

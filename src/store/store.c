@@ -719,7 +719,7 @@ int oomkit_store_clear(oomkit_store *s)
     STORE_RLX(&s->objects, 0);
     STORE_RLX(&s->fields, 0);
     STORE_RLX(&s->m.names, 0);
-    oomkit__rcu_wait(STORE_SYNC(s));
+    oomkit__reclaim_wait(s);
     oomkit__reclaim_waited(s);
     for (uint32_t id = 0; id < bound; id++) {
         uint64_t e = oomkit__handles_entry(&s->h, id);
@@ -1059,6 +1059,7 @@ int oomkit_store_stats_get(const oomkit_store *s, oomkit_store_stats *out)
     uint64_t as = atom_slots(&s->ns) + atom_slots(&s->keys);
     out->atom_table_load = as ? (double)(out->namespaces + out->keys) / (double)as : 0.0;
     out->resizes = oomkit__smem_get(&m->resizes);
+    out->writer_waits = oomkit__smem_get(&m->writer_waits);
     out->allocations = oomkit__smem_get(&m->allocations);
     out->budget_bytes = s->budget_bytes;
     uint32_t nix = LOAD_ACQ(&((oomkit_store *)s)->nix);

@@ -521,6 +521,33 @@ static void test_stats_and_compact(void **st)
     oomkit_store_close(s);
 }
 
+/* writer_waits counts the grace periods a writer waited for itself: none
+ * for a few hundred puts (far under the 1 MiB hard bound, so no grace
+ * period can hold them up), one or more for a clear, which always waits. */
+static void test_writer_waits(void **state)
+{
+    (void)state;
+    oomkit_store *s;
+    assert_int_equal(oomkit_store_open(NULL, &s), 0);
+    char buf[32];
+    for (int i = 0; i < 100; i++) {
+        oomkit_str name = { buf, (size_t)snprintf(buf, sizeof(buf), "pod-%d", i) };
+        for (int k = 0; k < 5; k++) {
+            char kb[8];
+            oomkit_str key = { kb, (size_t)snprintf(kb, sizeof(kb), "k%d", k) };
+            assert_int_equal(oomkit_store_put(s, OOMKIT_STR("ns"), name, key, k), 0);
+        }
+    }
+    oomkit_store_stats st;
+    assert_int_equal(oomkit_store_stats_get(s, &st), 0);
+    assert_int_equal(st.fields, 500);
+    assert_int_equal(st.writer_waits, 0);
+    assert_int_equal(oomkit_store_clear(s), 0);
+    assert_int_equal(oomkit_store_stats_get(s, &st), 0);
+    assert_true(st.writer_waits >= 1);
+    oomkit_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -534,6 +561,7 @@ int main(void)
         cmocka_unit_test(test_million_namespaces),
         cmocka_unit_test(test_key_widths),
         cmocka_unit_test(test_stats_and_compact),
+        cmocka_unit_test(test_writer_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
