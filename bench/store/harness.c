@@ -90,19 +90,29 @@ struct replay {
 
 /* What the write phase records per write beyond the histogram: whether the
  * write took a page fault (a first touch of fresh memory), lost its CPU
- * (an involuntary context switch) or slept (a voluntary one: it waited
- * for a lock or a grace period), from the thread's counts read after each
- * write, outside the timed window. A write with neither a fault nor a
- * preemption was the structure's own work, give or take the hypervisor's
- * pauses (the stall floor), which the replay tells apart. */
+ * (an involuntary context switch) or waited (slept: a voluntary one, on a
+ * lock or a grace period; or waited for readers by the structure's own
+ * count), from counts read after each write, outside the timed window. A
+ * write with neither a fault nor a preemption was the structure's own
+ * work, give or take the hypervisor's pauses (the stall floor), which the
+ * replay tells apart. */
 struct fault_watch {
     struct lat_hist *hist;                /* the phase's histogram; NULL in the replay */
     uint64_t faults, preemptions, sleeps; /* the thread's counts after the last write */
-    uint64_t over_1ms, over_1ms_faulted, over_1ms_preempted, over_1ms_slept;
+    const struct peer_ops *ops;           /* the structure written, for its waits */
+    void *s;
+    uint64_t waits; /* its writer's waits for readers after the last write */
+    uint64_t over_1ms, over_1ms_faulted, over_1ms_preempted, over_1ms_waited;
     uint64_t worst_uninterrupted_ns;
     uint64_t seq; /* writes so far in this run */
     struct replay *replay;
 };
+
+/* The structure's count of its writer's waits for readers (0 without). */
+static uint64_t writer_waits(const struct fault_watch *fw)
+{
+    return fw->ops->writer_waits != NULL ? fw->ops->writer_waits(fw->s) : 0;
+}
 
 static void watch_start(struct fault_watch *fw, struct lat_hist *hist, struct replay *replay)
 {
@@ -139,10 +149,12 @@ static void watch_write(struct fault_watch *fw, uint64_t ns)
     struct rusage ru = usage(RUSAGE_THREAD);
     int faulted = (uint64_t)ru.ru_minflt != fw->faults;
     int preempted = !faulted && (uint64_t)ru.ru_nivcsw != fw->preemptions;
-    int slept = (uint64_t)ru.ru_nvcsw != fw->sleeps;
+    uint64_t waits = writer_waits(fw);
+    int waited = (uint64_t)ru.ru_nvcsw != fw->sleeps || waits != fw->waits;
     fw->faults = (uint64_t)ru.ru_minflt;
     fw->preemptions = (uint64_t)ru.ru_nivcsw;
     fw->sleeps = (uint64_t)ru.ru_nvcsw;
+    fw->waits = waits;
     if (fw->hist == NULL) {
         replay_write(fw->replay, seq, ns, faulted || preempted);
         return;
@@ -157,7 +169,7 @@ static void watch_write(struct fault_watch *fw, uint64_t ns)
     fw->over_1ms_preempted += preempted;
     if (faulted || preempted)
         return;
-    fw->over_1ms_slept += slept;
+    fw->over_1ms_waited += waited;
     if (ns > fw->worst_uninterrupted_ns)
         fw->worst_uninterrupted_ns = ns;
     struct replay *rp = fw->replay;
@@ -243,6 +255,9 @@ static int write_sequence(const struct peer_ops *ops, const struct wl_workload *
     if (s == NULL)
         return fail(err, err_cap, "%s: allocation failed while opening", ops->name);
     int rc = -1;
+    fw->ops = ops;
+    fw->s = s;
+    fw->waits = writer_waits(fw);
     fw->hist = build;
     for (size_t i = 0; i < w->n_entries; i++) {
         if (timed_put(ops, s, w, i, fw) != 0) {
@@ -310,7 +325,7 @@ int bench_writes(const struct peer_ops *ops, const struct wl_workload *w,
     out->writes_over_1ms = fw.over_1ms;
     out->writes_over_1ms_faulted = fw.over_1ms_faulted;
     out->writes_over_1ms_preempted = fw.over_1ms_preempted;
-    out->writes_over_1ms_slept = fw.over_1ms_slept;
+    out->writes_over_1ms_waited = fw.over_1ms_waited;
     out->worst_uninterrupted_write_us = (double)fw.worst_uninterrupted_ns / 1e3;
     out->writes_not_replayed = replay.missed;
     if (replay.n == 0)

@@ -45,9 +45,10 @@ struct bench_result {
     uint64_t writes_over_1ms_faulted;
     /* Of the others, those during which it lost its CPU. */
     uint64_t writes_over_1ms_preempted;
-    /* Of the rest, those during which it slept (waited for a lock or a
-     * grace period: the structure's own wait). */
-    uint64_t writes_over_1ms_slept;
+    /* Of the rest, those during which it waited: slept (on a lock or a
+     * grace period) or waited for readers by the structure's own count.
+     * The structure's own wait, whatever the replay says. */
+    uint64_t writes_over_1ms_waited;
     /* The slowest write with neither a page fault nor a preemption. */
     double worst_uninterrupted_write_us;
     /* The writes over 1 ms with neither, timed again when the same write

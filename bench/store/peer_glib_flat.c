@@ -113,4 +113,5 @@ const struct peer_ops peer_glib_flat = {
     flat_clear,
     flat_close,
     NULL,
+    NULL,
 };

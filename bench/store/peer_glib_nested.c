@@ -100,4 +100,5 @@ const struct peer_ops peer_glib_nested = {
     nested_clear,
     nested_close,
     NULL,
+    NULL,
 };

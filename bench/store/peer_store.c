@@ -123,6 +123,12 @@ static uint64_t store_self_bytes(void *s)
     return oomkit_store_stats_get(s, &st) == 0 ? st.bytes_total : 0;
 }
 
+static uint64_t store_writer_waits(void *s)
+{
+    oomkit_store_stats st;
+    return oomkit_store_stats_get(s, &st) == 0 ? st.writer_waits : 0;
+}
+
 const struct peer_ops peer_oomkit_store = {
     "oomkit-store",
     "oomkit_store_put/get/get_many/del_object/each_object/clear (string API)",
@@ -135,4 +141,5 @@ const struct peer_ops peer_oomkit_store = {
     store_clear,
     store_close,
     store_self_bytes,
+    store_writer_waits,
 };

@@ -186,4 +186,5 @@ const struct peer_ops peer_uthash = {
     ut_clear,
     ut_close,
     NULL,
+    NULL,
 };

@@ -44,6 +44,10 @@ struct peer_ops {
     void (*close)(void *s);
     /* Bytes by the structure's own accounting, or 0 when it has none. */
     uint64_t (*self_bytes)(void *s);
+    /* Times the structure's writer has waited for readers itself, or NULL
+     * when it keeps no such count. Such a wait need not be a sleep: it can
+     * spin in the kernel (membarrier waiting on another CPU). */
+    uint64_t (*writer_waits)(void *s);
 };
 
 /* Starts the store's grace-period thread: one per process, started on

@@ -169,10 +169,10 @@ static void describe_writes(const struct report *r, FILE *out, const char *pre, 
                 row->worst_uninterrupted_write_us, us, row->write_page_faults,
                 row->write_phase_s);
         first = 0;
-        if (row->writes_over_1ms_slept > 0)
-            fprintf(out, "; %" PRIu64 " write%s with neither slept (waited for a lock or a grace "
-                         "period)",
-                    row->writes_over_1ms_slept, row->writes_over_1ms_slept == 1 ? "" : "s");
+        if (row->writes_over_1ms_waited > 0)
+            fprintf(out, "; %" PRIu64 " write%s with neither waited (for a lock, a grace period "
+                         "or readers)",
+                    row->writes_over_1ms_waited, row->writes_over_1ms_waited == 1 ? "" : "s");
         if (row->writes_replayed > 0)
             fprintf(out, "; the same sequence run again on a fresh structure took %.1f %s at "
                          "worst over the %" PRIu64 " write%s with neither, %" PRIu64
@@ -364,8 +364,9 @@ static void md_own_writes_target(const struct bench_result *store, const struct 
             "| no write over 1 ms outside a page fault or a preemption (the store's own work) | "
             "worst %.1f µs; %" PRIu64 " write%s over 1 ms with neither",
             store->worst_uninterrupted_write_us, own, own == 1 ? "" : "s");
-    if (store->writes_over_1ms_slept > 0)
-        fprintf(out, ", %" PRIu64 " of them asleep (waiting)", store->writes_over_1ms_slept);
+    if (store->writes_over_1ms_waited > 0)
+        fprintf(out, ", %" PRIu64 " of them waiting (asleep, or for readers)",
+                store->writes_over_1ms_waited);
     if (store->writes_replayed > 0)
         fprintf(out,
                 "; run again on a fresh store, the same writes took at most %.1f µs, %" PRIu64
@@ -380,7 +381,7 @@ static void md_own_writes_target(const struct bench_result *store, const struct 
         fprintf(out, "; a bare clock loop of %.1f s had %" PRIu64 " gap%s over 1 ms",
                 r->stall_floor.seconds, r->stall_floor.gaps_over_1ms,
                 r->stall_floor.gaps_over_1ms == 1 ? "" : "s");
-    int replayed_fast = store->writes_over_1ms_slept == 0 && store->writes_not_replayed == 0 &&
+    int replayed_fast = store->writes_over_1ms_waited == 0 && store->writes_not_replayed == 0 &&
                         store->writes_replayed == own && store->writes_over_1ms_twice == 0 &&
                         store->writes_replay_interrupted == 0;
     fprintf(out, " | %s |\n",
@@ -595,7 +596,7 @@ void report_json(const struct report *r, FILE *out)
                 { "writes_over_1ms", row->writes_over_1ms },
                 { "writes_over_1ms_faulted", row->writes_over_1ms_faulted },
                 { "writes_over_1ms_preempted", row->writes_over_1ms_preempted },
-                { "writes_over_1ms_slept", row->writes_over_1ms_slept },
+                { "writes_over_1ms_waited", row->writes_over_1ms_waited },
                 { "writes_replayed", row->writes_replayed },
                 { "writes_not_replayed", row->writes_not_replayed },
                 { "writes_over_1ms_twice", row->writes_over_1ms_twice },

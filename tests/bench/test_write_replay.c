@@ -3,8 +3,9 @@
  * same writes run on a fresh structure. A structure whose own step is slow
  * is slow there again; a pause that does not recur is the machine's. Here a
  * fake structure makes one write slow on purpose, in every run or in the
- * first only, or sleeps in it, or takes a page fault in it in the replay,
- * and the report's verdict must follow. */
+ * first only, or sleeps in it, or waits in it by its own count (in the
+ * first run only), or takes a page fault in it in the replay, and the
+ * report's verdict must follow. */
 #include "bench/store/harness.h"
 #include "bench/store/report.h"
 
@@ -24,9 +25,10 @@
 #define SLOW_WRITE 40
 #define SLOW_NS 3000000ull
 
-enum slowness { NEVER, EVERY_RUN, FIRST_RUN_ONLY, ASLEEP, FAULTING_IN_REPLAY };
+enum slowness { NEVER, EVERY_RUN, FIRST_RUN_ONLY, ASLEEP, COUNTED_WAIT, FAULTING_IN_REPLAY };
 
 static enum slowness mode;
+static uint64_t waits;         /* the fake's own count of waits for readers */
 static unsigned runs;          /* structures opened so far */
 static uint64_t writes_in_run; /* writes of the current structure */
 
@@ -38,7 +40,8 @@ static uint64_t now_ns(void)
 }
 
 /* Every write goes through here: the slow one spins (its own work, no
- * fault, no switch) or sleeps (a voluntary switch). */
+ * fault, no switch; counted as a wait for readers in COUNTED_WAIT) or
+ * sleeps (a voluntary switch). */
 static void fake_write(void)
 {
     if (writes_in_run++ != SLOW_WRITE)
@@ -47,7 +50,8 @@ static void fake_write(void)
         struct timespec ts = { 0, (long)SLOW_NS };
         nanosleep(&ts, NULL);
     } else if (mode == EVERY_RUN || mode == FAULTING_IN_REPLAY ||
-               (mode == FIRST_RUN_ONLY && runs == 1)) {
+               ((mode == FIRST_RUN_ONLY || mode == COUNTED_WAIT) && runs == 1)) {
+        waits += mode == COUNTED_WAIT;
         uint64_t end = now_ns() + SLOW_NS;
         while (now_ns() < end) {
         }
@@ -88,6 +92,12 @@ static void fake_close(void *s)
     (void)s;
 }
 
+static uint64_t fake_writer_waits(void *s)
+{
+    (void)s;
+    return waits;
+}
+
 static const struct peer_ops fake = {
     .name = "oomkit-store",
     .idea = "a structure with one slow write, on purpose",
@@ -95,6 +105,7 @@ static const struct peer_ops fake = {
     .put = fake_put,
     .del_object = fake_del_object,
     .close = fake_close,
+    .writer_waits = fake_writer_waits,
 };
 
 static struct wl_workload workload;
@@ -225,9 +236,22 @@ static void test_a_write_that_sleeps_is_its_own_wait(void **state)
 {
     (void)state;
     struct bench_result out = run_phase(ASLEEP);
-    assert_true(out.writes_over_1ms_slept >= 1);
+    assert_true(out.writes_over_1ms_waited >= 1);
     char *row = own_work_row(&out);
-    assert_non_null(strstr(row, "asleep (waiting)"));
+    assert_non_null(strstr(row, "waiting (asleep, or for readers)"));
+    assert_non_null(strstr(row, "| **no** |"));
+    free(row);
+}
+
+/* A wait for readers can spin (membarrier on another CPU) and not recur in
+ * the replay: the structure's own count still makes it its own. */
+static void test_a_counted_wait_is_its_own_however_fast_the_replay(void **state)
+{
+    (void)state;
+    struct bench_result out = run_phase(COUNTED_WAIT);
+    assert_int_equal(out.writes_over_1ms_waited, 1);
+    assert_int_equal(out.writes_over_1ms_twice, 0);
+    char *row = own_work_row(&out);
     assert_non_null(strstr(row, "| **no** |"));
     free(row);
 }
@@ -249,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_a_pause_that_does_not_recur_is_the_machines),
         cmocka_unit_test(test_a_replay_inside_a_fault_clears_nothing),
         cmocka_unit_test(test_a_write_that_sleeps_is_its_own_wait),
+        cmocka_unit_test(test_a_counted_wait_is_its_own_however_fast_the_replay),
         cmocka_unit_test(test_every_write_timed),
     };
     return cmocka_run_group_tests(tests, load_workload, free_workload);
