@@ -36,12 +36,13 @@
  * waiting; later writes free it once the grace period is over. With 8
  * ledgers in flight the current one keeps filling; only when the bytes
  * waiting pass max(9 x max(8 KiB, stats.bytes_total / 128), 1 MiB) does
- * the writer wait for the readers itself. So stats.bytes_retired never exceeds
- * that bound plus what one write retires (a block, a posting list or one
- * table segment), a slow reader never makes memory grow, and a writer
- * waits for readers only behind such a slow reader, by at most the read
- * sections in progress (one iteration call is one read section; a reader
- * that calls get in a loop holds a section per call).
+ * the writer wait for the readers itself (stats.writer_waits counts those
+ * waits). So stats.bytes_retired never exceeds that bound plus what one
+ * write retires (a block, a posting list or one table segment), a slow
+ * reader never makes memory grow, and a writer waits for readers only
+ * behind such a slow reader, by at most the read sections in progress (one
+ * iteration call is one read section; a reader that calls get in a loop
+ * holds a section per call).
  * tests/store/test_store_index_concurrent.c checks the bound under a slow
  * reader and a churning writer.
  *

@@ -15,9 +15,9 @@
  * the ledger keeps filling, doubling its array if it runs short of
  * entries, until the bytes waiting pass the hard bound,
  * max((SMEM_GP_BATCHES + 1) x that bound, 1 MiB), or the array would pass
- * the pool's largest (16,384 entries): only then, or when no array can be had, does the writer
- * wait for a grace period itself. Memory waiting for readers is thus at
- * most that hard bound plus what one write retires.
+ * the pool's largest (16,384 entries): only then, or when no array can be
+ * had, does the writer wait for a grace period itself. Memory waiting for
+ * readers is thus at most that hard bound plus what one write retires.
  *
  * Why the 1 MiB floor: building a store retires about 86 bytes a write
  * (every new field copies its block), and a grace period took up to 18 ms
@@ -25,10 +25,11 @@
  * answer membarrier's interrupt. Under a bound of 9 x 8 KiB the 1M-object
  * build of `oomkit bench store` then waited 1-18 ms for readers (there
  * were none) at writes 876, 1,754 and 126,821, while the store was small.
- * 1 MiB rides out 20 ms at the bench's write rate (48 MB/s retired) and
- * 6 ms at a bare writer's (170 MB/s); a slow reader then costs a small
- * store at most about 1 MiB more (4 MiB would cost 7 MB on a 0.3 MB store,
- * tests/store/test_store_index_concurrent.c).
+ * 1 MiB rides out 24 ms at that bench's write rate (9.4 million writes in
+ * 19 s: 43 MB/s retired) and 6 ms at a bare writer's (up to 170 MB/s). A
+ * slow reader then costs a small store at most about 1 MiB more; 4 MiB
+ * made the 0.3 MB store of tests/store/test_store_index_concurrent.c peak
+ * at 7 MB.
  *
  * Why: synchronize_rcu of liburcu-bp sleeps in 10 ms steps while a reader
  * is inside a section; with readers on every core a write that waited
