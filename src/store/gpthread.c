@@ -3,23 +3,30 @@
 
 #include "store/sync.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static oomkit__gp_batch *queue; /* under lock; a stack: order does not matter */
-static int started;             /* under lock: 1 running, -1 could not start */
+/* Writers never take a lock here: a writer that had to wait for a mutex
+ * the thread held while its vCPU was not running slept for milliseconds
+ * (docs/architecture.md, "store"). Batches go on a lock-free stack (every
+ * writer pushes, the thread takes the whole stack at once, so no ABA), and
+ * one semaphore post per batch wakes the thread: sem_post never blocks. */
+static oomkit__gp_batch *queue; /* a stack: order does not matter */
+static sem_t wake;              /* one post per batch pushed */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+static int started; /* 1 running, -1 could not start, 0 not yet; acquire / release */
 
 static void *gp_main(void *arg)
 {
     (void)arg;
     for (;;) {
-        pthread_mutex_lock(&lock);
-        while (queue == NULL)
-            pthread_cond_wait(&wake, &lock);
-        oomkit__gp_batch *lot = queue;
-        queue = NULL;
-        pthread_mutex_unlock(&lock);
+        while (sem_wait(&wake) != 0 && errno == EINTR) {
+        }
+        /* A post whose batch an earlier lot took finds the stack empty. */
+        oomkit__gp_batch *lot = __atomic_exchange_n(&queue, NULL, __ATOMIC_ACQUIRE);
+        if (lot == NULL)
+            continue;
         /* Every batch of the lot was unpublished before it was queued. */
         urcu_bp_synchronize_rcu();
         while (lot != NULL) {
@@ -38,43 +45,49 @@ static void *gp_main(void *arg)
  * starts a thread of its own. */
 static void after_fork_child(void)
 {
-    pthread_mutex_init(&lock, NULL);
-    pthread_cond_init(&wake, NULL);
+    pthread_mutex_init(&start_lock, NULL);
     for (oomkit__gp_batch *b = queue; b != NULL; b = b->next)
         STORE_REL(&b->state, GP_OVER);
     queue = NULL;
     started = 0;
 }
 
-static int start_locked(void)
+/* Starts the thread once: 1, or -1 when it cannot run. */
+static int start(void)
 {
-    static int atfork_done;
-    if (!atfork_done) {
-        pthread_atfork(NULL, NULL, after_fork_child);
-        atfork_done = 1;
+    int s = LOAD_ACQ(&started);
+    if (s != 0)
+        return s;
+    pthread_mutex_lock(&start_lock);
+    s = started;
+    if (s == 0) {
+        static int atfork_done;
+        if (!atfork_done) {
+            pthread_atfork(NULL, NULL, after_fork_child);
+            atfork_done = 1;
+        }
+        pthread_attr_t attr;
+        pthread_t tid;
+        s = -1;
+        if (sem_init(&wake, 0, 0) == 0 && pthread_attr_init(&attr) == 0) {
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            s = pthread_create(&tid, &attr, gp_main, NULL) == 0 ? 1 : -1;
+            pthread_attr_destroy(&attr);
+        }
+        STORE_REL(&started, s);
     }
-    pthread_attr_t attr;
-    pthread_t tid;
-    if (pthread_attr_init(&attr) != 0)
-        return -1;
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    int r = pthread_create(&tid, &attr, gp_main, NULL);
-    pthread_attr_destroy(&attr);
-    return r == 0 ? 1 : -1;
+    pthread_mutex_unlock(&start_lock);
+    return s;
 }
 
 int oomkit__gp_submit(oomkit__gp_batch *b)
 {
-    pthread_mutex_lock(&lock);
-    if (started == 0)
-        started = start_locked();
-    if (started < 0) {
-        pthread_mutex_unlock(&lock);
+    if (start() < 0)
         return -1;
+    b->next = __atomic_load_n(&queue, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&queue, &b->next, b, 1, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED)) {
     }
-    b->next = queue;
-    queue = b;
-    pthread_cond_signal(&wake);
-    pthread_mutex_unlock(&lock);
+    sem_post(&wake);
     return 0;
 }

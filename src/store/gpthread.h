@@ -7,7 +7,7 @@
  * Why not liburcu's call_rcu: its worker (liburcu 0.13) pauses 10 ms after
  * every round, so at a million writes a second ledgers waited 10 ms or more
  * and piled up (docs/architecture.md, "store"). This thread goes back to
- * its condition variable as soon as a lot is marked. */
+ * its semaphore as soon as a lot is marked. */
 #ifndef OOMKIT_STORE_GPTHREAD_H
 #define OOMKIT_STORE_GPTHREAD_H
 
