@@ -103,6 +103,7 @@ struct fault_watch {
     void *s;
     uint64_t waits; /* its writer's waits for readers after the last write */
     uint64_t over_1ms, over_1ms_faulted, over_1ms_preempted, over_1ms_waited;
+    uint64_t over_1ms_reader_waits; /* of the waited, those the structure counted */
     uint64_t worst_uninterrupted_ns;
     uint64_t seq; /* writes so far in this run */
     struct replay *replay;
@@ -150,7 +151,8 @@ static void watch_write(struct fault_watch *fw, uint64_t ns)
     int faulted = (uint64_t)ru.ru_minflt != fw->faults;
     int preempted = !faulted && (uint64_t)ru.ru_nivcsw != fw->preemptions;
     uint64_t waits = writer_waits(fw);
-    int waited = (uint64_t)ru.ru_nvcsw != fw->sleeps || waits != fw->waits;
+    int waited_for_readers = waits != fw->waits;
+    int waited = (uint64_t)ru.ru_nvcsw != fw->sleeps || waited_for_readers;
     fw->faults = (uint64_t)ru.ru_minflt;
     fw->preemptions = (uint64_t)ru.ru_nivcsw;
     fw->sleeps = (uint64_t)ru.ru_nvcsw;
@@ -170,6 +172,7 @@ static void watch_write(struct fault_watch *fw, uint64_t ns)
     if (faulted || preempted)
         return;
     fw->over_1ms_waited += waited;
+    fw->over_1ms_reader_waits += waited_for_readers;
     if (ns > fw->worst_uninterrupted_ns)
         fw->worst_uninterrupted_ns = ns;
     struct replay *rp = fw->replay;
@@ -326,6 +329,7 @@ int bench_writes(const struct peer_ops *ops, const struct wl_workload *w,
     out->writes_over_1ms_faulted = fw.over_1ms_faulted;
     out->writes_over_1ms_preempted = fw.over_1ms_preempted;
     out->writes_over_1ms_waited = fw.over_1ms_waited;
+    out->writes_over_1ms_reader_waits = fw.over_1ms_reader_waits;
     out->worst_uninterrupted_write_us = (double)fw.worst_uninterrupted_ns / 1e3;
     out->writes_not_replayed = replay.missed;
     if (replay.n == 0)

@@ -49,6 +49,9 @@ struct bench_result {
      * grace period) or waited for readers by the structure's own count.
      * The structure's own wait, whatever the replay says. */
     uint64_t writes_over_1ms_waited;
+    /* Of those, the ones during which the structure counted a wait for
+     * readers (the others slept). */
+    uint64_t writes_over_1ms_reader_waits;
     /* The slowest write with neither a page fault nor a preemption. */
     double worst_uninterrupted_write_us;
     /* The writes over 1 ms with neither, timed again when the same write

@@ -170,9 +170,11 @@ static void describe_writes(const struct report *r, FILE *out, const char *pre, 
                 row->write_phase_s);
         first = 0;
         if (row->writes_over_1ms_waited > 0)
-            fprintf(out, "; %" PRIu64 " write%s with neither waited (for a lock, a grace period "
-                         "or readers)",
-                    row->writes_over_1ms_waited, row->writes_over_1ms_waited == 1 ? "" : "s");
+            fprintf(out,
+                    "; %" PRIu64 " write%s with neither waited (%" PRIu64
+                    " for readers by the structure's count, the rest asleep)",
+                    row->writes_over_1ms_waited, row->writes_over_1ms_waited == 1 ? "" : "s",
+                    row->writes_over_1ms_reader_waits);
         if (row->writes_replayed > 0)
             fprintf(out, "; the same sequence run again on a fresh structure took %.1f %s at "
                          "worst over the %" PRIu64 " write%s with neither, %" PRIu64
@@ -365,8 +367,8 @@ static void md_own_writes_target(const struct bench_result *store, const struct 
             "worst %.1f µs; %" PRIu64 " write%s over 1 ms with neither",
             store->worst_uninterrupted_write_us, own, own == 1 ? "" : "s");
     if (store->writes_over_1ms_waited > 0)
-        fprintf(out, ", %" PRIu64 " of them waiting (asleep, or for readers)",
-                store->writes_over_1ms_waited);
+        fprintf(out, ", %" PRIu64 " of them waiting (%" PRIu64 " for readers, the rest asleep)",
+                store->writes_over_1ms_waited, store->writes_over_1ms_reader_waits);
     if (store->writes_replayed > 0)
         fprintf(out,
                 "; run again on a fresh store, the same writes took at most %.1f µs, %" PRIu64
@@ -597,6 +599,7 @@ void report_json(const struct report *r, FILE *out)
                 { "writes_over_1ms_faulted", row->writes_over_1ms_faulted },
                 { "writes_over_1ms_preempted", row->writes_over_1ms_preempted },
                 { "writes_over_1ms_waited", row->writes_over_1ms_waited },
+                { "writes_over_1ms_reader_waits", row->writes_over_1ms_reader_waits },
                 { "writes_replayed", row->writes_replayed },
                 { "writes_not_replayed", row->writes_not_replayed },
                 { "writes_over_1ms_twice", row->writes_over_1ms_twice },

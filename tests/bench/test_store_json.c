@@ -25,6 +25,7 @@ static const char *const fields[] = {
     "worst_write_us",   "p999_write_us",     "build_worst_write_us",
     "churn_worst_write_us", "writes_over_1ms", "writes_over_1ms_faulted",
     "writes_over_1ms_preempted", "worst_uninterrupted_write_us", "writes_over_1ms_waited",
+    "writes_over_1ms_reader_waits",
     "writes_replayed", "writes_not_replayed", "writes_over_1ms_twice", "writes_replay_interrupted",
     "worst_replayed_write_us",
 };
@@ -149,6 +150,8 @@ static void test_json_shape_and_values(void **state)
         assert_true(field(s, "writes_over_1ms_twice") + field(s, "writes_replay_interrupted") <=
                     field(s, "writes_replayed"));
         assert_true(field(s, "writes_over_1ms_waited") <= own);
+        assert_true(field(s, "writes_over_1ms_reader_waits") <=
+                    field(s, "writes_over_1ms_waited"));
         /* Every peer copies its strings: at least one allocation per object. */
         if (i > 0)
             assert_true(field(s, "allocs_per_entry") > 0.1);

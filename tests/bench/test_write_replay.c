@@ -237,8 +237,9 @@ static void test_a_write_that_sleeps_is_its_own_wait(void **state)
     (void)state;
     struct bench_result out = run_phase(ASLEEP);
     assert_true(out.writes_over_1ms_waited >= 1);
+    assert_int_equal(out.writes_over_1ms_reader_waits, 0);
     char *row = own_work_row(&out);
-    assert_non_null(strstr(row, "waiting (asleep, or for readers)"));
+    assert_non_null(strstr(row, "waiting (0 for readers, the rest asleep)"));
     assert_non_null(strstr(row, "| **no** |"));
     free(row);
 }
@@ -250,6 +251,7 @@ static void test_a_counted_wait_is_its_own_however_fast_the_replay(void **state)
     (void)state;
     struct bench_result out = run_phase(COUNTED_WAIT);
     assert_int_equal(out.writes_over_1ms_waited, 1);
+    assert_int_equal(out.writes_over_1ms_reader_waits, 1);
     assert_int_equal(out.writes_over_1ms_twice, 0);
     char *row = own_work_row(&out);
     assert_non_null(strstr(row, "| **no** |"));
