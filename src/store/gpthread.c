@@ -7,11 +7,12 @@
 #include <pthread.h>
 #include <semaphore.h>
 
-/* Writers never take a lock here: a writer that had to wait for a mutex
- * the thread held while its vCPU was not running slept for milliseconds
- * (docs/architecture.md, "store"). Batches go on a lock-free stack (every
- * writer pushes, the thread takes the whole stack at once, so no ABA), and
- * one semaphore post per batch wakes the thread: sem_post never blocks. */
+/* Writers never take a lock here: with a mutex shared with this thread, a
+ * writer could sleep whenever the thread held it and its vCPU was not
+ * running (docs/architecture.md, "The hand-over takes no lock"). Batches
+ * go on a lock-free stack (every writer pushes, the thread takes the whole
+ * stack at once, so no ABA), and one semaphore post per batch wakes the
+ * thread: sem_post never blocks. */
 static oomkit__gp_batch *queue; /* a stack: order does not matter */
 static sem_t wake;              /* one post per batch pushed */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
