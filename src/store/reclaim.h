@@ -26,10 +26,11 @@
  * build of `oomkit bench store` then waited 1-18 ms for readers (there
  * were none) at writes 876, 1,754 and 126,821, while the store was small.
  * 1 MiB rides out 24 ms at that bench's write rate (9.4 million writes in
- * 19 s: 43 MB/s retired) and 6 ms at a bare writer's (up to 170 MB/s). A
- * slow reader then costs a small store at most about 1 MiB more; 4 MiB
- * made the 0.3 MB store of tests/store/test_store_index_concurrent.c peak
- * at 7 MB.
+ * 19 s: 43 MB/s retired) and 6 ms at a bare writer's (up to 170 MB/s).
+ * The price is memory behind a slow reader: the 0.26 MB store of
+ * tests/store/test_store_index_concurrent.c peaks at 2.1 MB (1 MiB
+ * waiting, the rest the ledgers' arrays) instead of 0.33 MB; a 4 MiB
+ * floor made it 7 MB.
  *
  * Why: synchronize_rcu of liburcu-bp sleeps in 10 ms steps while a reader
  * is inside a section; with readers on every core a write that waited
