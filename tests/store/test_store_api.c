@@ -585,9 +585,10 @@ static void test_writes_after_fork(void **state)
             churn_fields(c, 20000, "child");
             churn_fields(s, 20000, "inherited");
             /* Without a thread of the child's own, every MiB retired would
-             * make the writer wait for readers itself (about 13 times). */
+             * make the writer wait for readers itself (9 times, measured with
+             * the fork handler broken; a stalled machine may cost a few). */
             oomkit_store_stats cs, st;
-            ok = oomkit_store_stats_get(c, &cs) == 0 && cs.writer_waits <= 2 &&
+            ok = oomkit_store_stats_get(c, &cs) == 0 && cs.writer_waits <= 4 &&
                  oomkit_store_clear(c) == 0 && oomkit_store_stats_get(s, &st) == 0 &&
                  st.fields == 2 * 20000 * 8;
             if (!ok)
