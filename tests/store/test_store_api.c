@@ -523,6 +523,22 @@ static void test_stats_and_compact(void **st)
     oomkit_store_close(s);
 }
 
+/* Puts keys k0..k<keys-1> into objects pod-0..pod-<objects-1> of ns. Every
+ * new field copies its block and retires the old one, so many objects seal
+ * many ledgers for the grace-period thread. */
+static void put_fields(oomkit_store *s, const char *ns, int objects, int keys)
+{
+    char buf[32];
+    for (int i = 0; i < objects; i++) {
+        oomkit_str name = { buf, (size_t)snprintf(buf, sizeof(buf), "pod-%d", i) };
+        for (int k = 0; k < keys; k++) {
+            char kb[8];
+            oomkit_str key = { kb, (size_t)snprintf(kb, sizeof(kb), "k%d", k) };
+            assert_int_equal(oomkit_store_put(s, oomkit_cstr(ns), name, key, k), 0);
+        }
+    }
+}
+
 /* writer_waits counts the grace periods a writer waited for itself: none
  * for a few hundred puts (far under the 1 MiB hard bound, so no grace
  * period can hold them up), one or more for a clear, which always waits. */
@@ -531,15 +547,7 @@ static void test_writer_waits(void **state)
     (void)state;
     oomkit_store *s;
     assert_int_equal(oomkit_store_open(NULL, &s), 0);
-    char buf[32];
-    for (int i = 0; i < 100; i++) {
-        oomkit_str name = { buf, (size_t)snprintf(buf, sizeof(buf), "pod-%d", i) };
-        for (int k = 0; k < 5; k++) {
-            char kb[8];
-            oomkit_str key = { kb, (size_t)snprintf(kb, sizeof(kb), "k%d", k) };
-            assert_int_equal(oomkit_store_put(s, OOMKIT_STR("ns"), name, key, k), 0);
-        }
-    }
+    put_fields(s, "ns", 100, 5);
     oomkit_store_stats st;
     assert_int_equal(oomkit_store_stats_get(s, &st), 0);
     assert_int_equal(st.fields, 500);
@@ -548,21 +556,6 @@ static void test_writer_waits(void **state)
     assert_int_equal(oomkit_store_stats_get(s, &st), 0);
     assert_true(st.writer_waits >= 1);
     oomkit_store_close(s);
-}
-
-/* Writes that hand batches to the grace-period thread: every new field
- * retires its block, so n objects of 8 fields seal many ledgers. */
-static void churn_fields(oomkit_store *s, int n, const char *ns)
-{
-    char buf[32];
-    for (int i = 0; i < n; i++) {
-        oomkit_str name = { buf, (size_t)snprintf(buf, sizeof(buf), "pod-%d", i) };
-        for (int k = 0; k < 8; k++) {
-            char kb[8];
-            oomkit_str key = { kb, (size_t)snprintf(kb, sizeof(kb), "k%d", k) };
-            assert_int_equal(oomkit_store_put(s, oomkit_cstr(ns), name, key, k), 0);
-        }
-    }
 }
 
 /* A child forked while the grace-period thread runs has no such thread:
@@ -574,7 +567,7 @@ static void test_writes_after_fork(void **state)
     (void)state;
     oomkit_store *s;
     assert_int_equal(oomkit_store_open(NULL, &s), 0);
-    churn_fields(s, 20000, "parent");
+    put_fields(s, "parent", 20000, 8);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -582,8 +575,8 @@ static void test_writes_after_fork(void **state)
         oomkit_store *c;
         int ok = oomkit_store_open(NULL, &c) == 0;
         if (ok) {
-            churn_fields(c, 20000, "child");
-            churn_fields(s, 20000, "inherited");
+            put_fields(c, "child", 20000, 8);
+            put_fields(s, "inherited", 20000, 8);
             /* Without a thread of the child's own, every MiB retired would
              * make the writer wait for readers itself (9 times, measured with
              * the fork handler broken; a stalled machine may cost a few). */
@@ -602,7 +595,7 @@ static void test_writes_after_fork(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    churn_fields(s, 20000, "parent-after");
+    put_fields(s, "parent-after", 20000, 8);
     oomkit_store_close(s);
 }
 
