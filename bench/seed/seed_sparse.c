@@ -122,7 +122,8 @@ void seed_table_sparse(const struct seed_opts *o, struct seed_table *t)
     /* Less what waits for readers to leave: freed at the store's next
      * writes, not part of the state (stats.bytes_retired, exact). */
     oomkit_store_stats sst;
-    double waiting = rc == 0 && oomkit_store_stats_get(s, &sst) == 0 ? (double)sst.bytes_retired : 0;
+    double waiting =
+        rc == 0 && oomkit_store_stats_get(s, &sst) == 0 ? (double)sst.bytes_retired : 0;
     double store_bytes = (double)oomkit__bench_heap_bytes() - h0 - waiting;
     oomkit_store_close(s);
     seed_state_free(&st);
