@@ -19,18 +19,33 @@ static sem_t wake;              /* one post per batch pushed */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int started; /* 1 running, -1 could not start, 0 not yet; acquire / release */
 
-/* Least time from the end of one grace period to the start of the next.
- * A grace period costs the process about 100 us of CPU however little it
- * frees (membarrier interrupts every CPU the process runs on), and writers
- * seal a batch every 8 KiB retired: without a gap a writer building or
- * refilling a small store paid for a grace period every few dozen writes.
- * With it, the batches sealed meanwhile share one: the reconcile loop of
- * `oomkit bench seed` (6,000 puts after a clear) took 1.9 ms of CPU, now
- * 0.5 (docs/architecture.md). A batch waits at most 1 ms longer for it;
- * liburcu's call_rcu pauses 10 ms, which let ledgers pile up. */
+/* A grace period costs the process about 100 us of CPU however little it
+ * frees (membarrier interrupts every CPU the process runs on), and a store
+ * under 1 MiB seals a batch every 8 KiB retired: freeing each at once, a
+ * writer refilling a small store paid for a grace period every few dozen
+ * writes. So batches of small stores wait for the next grace period until
+ * GP_MIN_GAP_NS after the last one ended: the reconcile loop of `oomkit
+ * bench seed` (6,000 puts after a clear) took 1.9 ms of CPU, now 0.6.
+ * A larger store seals every 1/128 of its size and its batches go at once:
+ * making them wait as well kept 1 MB more waiting at the end of the
+ * 100k-object build, 19.0 -> 20.3 bytes an entry (docs/architecture.md).
+ * liburcu's call_rcu pauses 10 ms after every round, which let ledgers
+ * pile up. */
 #define GP_MIN_GAP_NS 1000000L
 
-static void wait_for_gap(const struct timespec *last_end)
+/* 1 if every queued batch is a small store's. Only this thread takes from
+ * the stack, so the batches below the top stay put while it walks them. */
+static int all_small(void)
+{
+    for (const oomkit__gp_batch *b = __atomic_load_n(&queue, __ATOMIC_ACQUIRE); b != NULL;
+         b = b->next)
+        if (!b->small)
+            return 0;
+    return 1;
+}
+
+/* Lets small stores' batches gather until GP_MIN_GAP_NS after last_end. */
+static void gather(const struct timespec *last_end)
 {
     struct timespec until = *last_end;
     until.tv_nsec += GP_MIN_GAP_NS;
@@ -38,7 +53,9 @@ static void wait_for_gap(const struct timespec *last_end)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+    while (all_small()) {
+        if (sem_clockwait(&wake, CLOCK_MONOTONIC, &until) != 0 && errno == ETIMEDOUT)
+            return;
     }
 }
 
@@ -49,7 +66,7 @@ static void *gp_main(void *arg)
     for (;;) {
         while (sem_wait(&wake) != 0 && errno == EINTR) {
         }
-        wait_for_gap(&last_end);
+        gather(&last_end);
         /* A post whose batch an earlier lot took finds the stack empty. */
         oomkit__gp_batch *lot = __atomic_exchange_n(&queue, NULL, __ATOMIC_ACQUIRE);
         if (lot == NULL)

@@ -7,9 +7,9 @@
  * Why not liburcu's call_rcu: its worker (liburcu 0.13) pauses 10 ms after
  * every round, so at a million writes a second ledgers waited 10 ms or more
  * and piled up (docs/architecture.md, "store"). This thread goes back to
- * its semaphore as soon as a lot is marked, and starts the next grace
- * period 1 ms after the last one ended at the soonest, so that the batches
- * sealed meanwhile share it (gpthread.c says why). */
+ * its semaphore as soon as a lot is marked; only batches of stores under
+ * 1 MiB wait, up to 1 ms after the last grace period, so that those sealed
+ * meanwhile share the next (gpthread.c says why). */
 #ifndef OOMKIT_STORE_GPTHREAD_H
 #define OOMKIT_STORE_GPTHREAD_H
 

@@ -166,6 +166,7 @@ static int seal(oomkit_store *s)
     b->n = m->nretire;
     b->done = 0;
     b->cap = m->retire_cap;
+    b->small = oomkit__smem_total(m) / 128 < FLUSH_MIN_BYTES;
     m->retire = fresh;
     m->retire_cap = SMEM_RETIRE_SLOTS;
     b->token = STORE_SYNC(s);

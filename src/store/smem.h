@@ -56,6 +56,7 @@ typedef struct oomkit__gp_batch {
     size_t n;
     size_t done;               /* entries freed so far */
     size_t cap;                /* entries' capacity */
+    int small;                 /* from a store under 1 MiB: may wait to share a grace period */
     const void *token;         /* TSan's grace-period address (sync.h) */
     int state;                 /* free / waiting / over; acquire / release (gpthread.c) */
 } oomkit__gp_batch;
