@@ -147,6 +147,8 @@ static void reap(oomkit_store *s, size_t limit)
     }
 }
 
+static uint64_t batch_bound(const oomkit_store *s);
+
 /* Hands the ledger to the grace-period thread: the batch takes the
  * ledger's array, the ledger takes a fresh one from the pool. 0, or -1 when
  * every batch is in flight or no array can be had within the budget. */
@@ -166,7 +168,8 @@ static int seal(oomkit_store *s)
     b->n = m->nretire;
     b->done = 0;
     b->cap = m->retire_cap;
-    b->small = oomkit__smem_total(m) / 128 < FLUSH_MIN_BYTES;
+    /* At the floor the store is under 1 MiB (gpthread.c). */
+    b->small = batch_bound(s) == FLUSH_MIN_BYTES;
     m->retire = fresh;
     m->retire_cap = SMEM_RETIRE_SLOTS;
     b->token = STORE_SYNC(s);
