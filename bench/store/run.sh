@@ -20,6 +20,8 @@
 #   OOMKIT_BENCH_DOC              where to write (default: <repo>/docs/benchmarks.md)
 #   OOMKIT_GEN_STATE_PY           the reference workload generator, gen_state.py
 #                                 (byte-identical input to other implementations')
+#   OOMKIT_BENCH_HIT_ROUNDS       alternating rounds of the store's and Go's flat
+#                                 map's hit lookups after the run (default 5; 0: none)
 #   OOMKIT_BENCH_CPU              the CPU the measuring thread of every program is
 #                                 pinned to (bench/bench_cpu.h); default the last
 #                                 CPU the script may run on, empty for none
@@ -104,6 +106,60 @@ svg=${doc%.md}.svg
 cp "$work/chart.svg" "$svg"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# Single hits of the store and of Go's flat map are close, and this
+# machine's speed drifts more than their difference between the minutes of
+# one run (docs/benchmarks-store-1m.md): so the two also run one after the
+# other, alternating, and the rounds are reported side by side.
+hit_rounds=${OOMKIT_BENCH_HIT_ROUNDS:-5}
+go_bin=${OOMKIT_PEERS_DIR:-$build/peers}/peers-go
+json_num() { # key file: the first number of "key" in a JSON file
+  sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p" "$2" | head -n1
+}
+alternating=""
+if [ "$hit_rounds" -gt 0 ] && [ -x "$go_bin" ]; then
+  entries=$(wc -l <"$tsv")
+  rows="" ratios=()
+  for ((round = 1; round <= hit_rounds; round++)); do
+    echo "bench/store/run.sh: hit lookups, round $round of $hit_rounds (store, then go-flat)" >&2
+    (cd "$work" && "$bin" bench store --tsv "state-$objects.tsv" --structures oomkit-store \
+      --reconcile-cycles 1 "${clock_opt[@]}" --json --quiet >hit-store.json)
+    "$go_bin" -mode flat -tsv "$tsv" -lookups "$entries" >"$work/hit-go.json"
+    store_hit=$(json_num hit_ns "$work/hit-store.json")
+    store_batch=$(json_num batch_hit_ns "$work/hit-store.json")
+    go_hit=$(json_num hit_ns "$work/hit-go.json")
+    ratio=$(awk -v g="$go_hit" -v s="$store_hit" 'BEGIN { printf "%.2f", g / s }')
+    ratios+=("$ratio")
+    rows+="| $round | $store_hit | $store_batch | $go_hit | $ratio |"$'\n'
+  done
+  summary=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '
+    { r[NR] = $1; if ($1 > 1.05) ahead++; else if ($1 < 0.95) behind++ }
+    END {
+      m = r[int((NR + 1) / 2)]
+      verdict = m > 1.05 ? "faster" : m < 0.95 ? "slower" : "a tie (within 5%)"
+      printf "median go-flat / store %.2f: the store is %s; ahead by more than 5%% in %d of %d rounds, behind by more than 5%% in %d", m, verdict, ahead, NR, behind
+    }')
+  alternating="## Hit lookups against Go's flat map, alternating
+
+The store's single hits and Go's flat map's are close, and this machine's
+speed drifts more than their difference between the minutes of one run. So
+after the run above, \`oomkit bench store --structures oomkit-store\` and
+\`peers-go -mode flat\` (bench/peers/go) ran $hit_rounds more times, one after
+the other, on the same file with one lookup per entry (the fastest of three
+passes each), both pinned to CPU ${OOMKIT_BENCH_CPU:-none}.
+
+| round | store hit ns | store get_many ns | go-flat hit ns | go-flat / store |
+|---:|---:|---:|---:|---:|
+$rows
+Over the $hit_rounds rounds: $summary.
+"
+elif [ "$hit_rounds" -gt 0 ]; then
+  alternating="## Hit lookups against Go's flat map, alternating
+
+Not run: no Go peer at $(basename "$(dirname "$go_bin")")/peers-go (bench/peers/run.sh builds it
+when Go is installed).
+"
+fi
+
 cpu_model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)
 cpu_count=$(nproc 2>/dev/null || echo "?")
 glib=$(pkg-config --modversion glib-2.0 2>/dev/null || echo "?")
@@ -136,7 +192,7 @@ with \`make bench\` or \`bench/store/run.sh\`.
   indicative, within tens of percent, and the ranking of close figures can
   flip between runs); allocation counts are deterministic, and so are
   bytes to within about 1% (the store's include memory still waiting for a
-  grace period when its build ends: 18.9 to 19.2 B/entry at 100k).
+  grace period when its build ends: 19.2 to 19.3 B/entry at 100k).
 - clock: $clock time (\`--cpu-clock\` is chosen when the load average is at
   least the CPU count). Lookups are the fastest of three passes, the
   structures taking turns pass by pass.
@@ -151,6 +207,7 @@ with \`make bench\` or \`bench/store/run.sh\`.
 
 $(cat "$work/results.md")
 
+$alternating
 ## What is measured
 
 - **bytes/entry**: the heap in use (glibc \`mallinfo2()\` uordblks + hblkhd)
