@@ -33,7 +33,9 @@
  * waits in a ledger until no reader can see it. When the ledger holds more
  * than max(8 KiB, stats.bytes_total / 128) bytes, the writer hands it to
  * the store's grace-period thread (one per process) and goes on without
- * waiting; later writes free it once the grace period is over. With 8
+ * waiting; later writes free it once the grace period is over (a store
+ * under 1 MiB lets its ledgers gather for up to 1 ms after the last grace
+ * period, so that one grace period frees several). With 8
  * ledgers in flight the current one keeps filling; only when the bytes
  * waiting pass max(9 x max(8 KiB, stats.bytes_total / 128), 1 MiB) does
  * the writer wait for the readers itself (stats.writer_waits counts those
