@@ -135,8 +135,8 @@ if [ "$hit_rounds" -gt 0 ] && [ -x "$go_bin" ]; then
     { r[NR] = $1; if ($1 > 1.05) ahead++; else if ($1 < 0.95) behind++ }
     END {
       m = r[int((NR + 1) / 2)]
-      verdict = m > 1.05 ? "faster" : m < 0.95 ? "slower" : "a tie (within 5%)"
-      printf "median go-flat / store %.2f: the store is %s; ahead by more than 5%% in %d of %d rounds, behind by more than 5%% in %d", m, verdict, ahead, NR, behind
+      verdict = m > 1.05 ? "the store is faster" : m < 0.95 ? "the store is slower" : "the two tie (within 5%)"
+      printf "median go-flat / store %.2f: %s; the store ahead by more than 5%% in %d of %d rounds, behind by more than 5%% in %d", m, verdict, ahead + 0, NR, behind + 0
     }')
   alternating="## Hit lookups against Go's flat map, alternating
 
