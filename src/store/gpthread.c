@@ -54,7 +54,8 @@ static void gather(const struct timespec *last_end)
         until.tv_nsec -= 1000000000L;
     }
     while (all_small()) {
-        if (sem_clockwait(&wake, CLOCK_MONOTONIC, &until) != 0 && errno == ETIMEDOUT)
+        /* Past the deadline (ETIMEDOUT), or any error but a signal. */
+        if (sem_clockwait(&wake, CLOCK_MONOTONIC, &until) != 0 && errno != EINTR)
             return;
     }
 }
