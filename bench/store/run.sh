@@ -121,17 +121,24 @@ if [ "$hit_rounds" -gt 0 ] && [ -x "$go_bin" ]; then
   rows="" ratios=()
   for ((round = 1; round <= hit_rounds; round++)); do
     echo "bench/store/run.sh: hit lookups, round $round of $hit_rounds (store, then go-flat)" >&2
-    (cd "$work" && "$bin" bench store --tsv "state-$objects.tsv" --structures oomkit-store \
-      --reconcile-cycles 1 "${clock_opt[@]}" --json --quiet >hit-store.json)
-    "$go_bin" -mode flat -tsv "$tsv" -lookups "$entries" >"$work/hit-go.json"
-    store_hit=$(json_num hit_ns "$work/hit-store.json")
-    store_batch=$(json_num batch_hit_ns "$work/hit-store.json")
-    go_hit=$(json_num hit_ns "$work/hit-go.json")
+    store_hit="" store_batch="" go_hit=""
+    if (cd "$work" && "$bin" bench store --tsv "state-$objects.tsv" --structures oomkit-store \
+          --reconcile-cycles 1 "${clock_opt[@]}" --json --quiet >hit-store.json) &&
+       "$go_bin" -mode flat -tsv "$tsv" -lookups "$entries" >"$work/hit-go.json"; then
+      store_hit=$(json_num hit_ns "$work/hit-store.json")
+      store_batch=$(json_num batch_hit_ns "$work/hit-store.json")
+      go_hit=$(json_num hit_ns "$work/hit-go.json")
+    fi
+    if [ -z "$store_hit" ] || [ -z "$go_hit" ]; then
+      rows+="| $round | failed (see the scratch directory's hit-*.json) | | | |"$'\n'
+      continue
+    fi
     ratio=$(awk -v g="$go_hit" -v s="$store_hit" 'BEGIN { printf "%.2f", g / s }')
     ratios+=("$ratio")
     rows+="| $round | $store_hit | $store_batch | $go_hit | $ratio |"$'\n'
   done
-  summary=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '
+  summary=$(printf '%s\n' "${ratios[@]+"${ratios[@]}"}" | sed '/^$/d' | sort -n | awk '
+    END { if (NR == 0) { printf "no round finished"; exit } }
     { r[NR] = $1; if ($1 > 1.05) ahead++; else if ($1 < 0.95) behind++ }
     END {
       m = r[int((NR + 1) / 2)]
