@@ -172,6 +172,8 @@ cpu_count=$(nproc 2>/dev/null || echo "?")
 glib=$(pkg-config --modversion glib-2.0 2>/dev/null || echo "?")
 uthash=$(dpkg-query -W -f='${Version}' uthash-dev 2>/dev/null || echo "?")
 cc_version=$(cc --version 2>/dev/null | head -n1 || echo "?")
+# The build type changes the store's speed (docs/architecture.md, "Build type").
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null | head -n1)
 
 others=""
 for f in "$repo"/docs/benchmarks-*.md; do
@@ -205,7 +207,7 @@ with \`make bench\` or \`bench/store/run.sh\`.
   structures taking turns pass by pass.
 - workload: \`$gen_cmd\` (docs/architecture.md, "Workload format")
 - command: \`${cmd[*]}\`
-- compiler: $cc_version; GLib $glib; uthash $uthash
+- compiler: $cc_version, CMake build type ${build_type:-unknown}; GLib $glib; uthash $uthash
 - $peers_note
 
 ## Results
