@@ -147,7 +147,12 @@ static void reap(oomkit_store *s, size_t limit)
     }
 }
 
-static uint64_t batch_bound(const oomkit_store *s);
+/* Bytes in one batch before it is sealed. */
+static uint64_t batch_bound(const oomkit_store *s)
+{
+    uint64_t bound = oomkit__smem_total(&s->m) / 128;
+    return bound < FLUSH_MIN_BYTES ? FLUSH_MIN_BYTES : bound;
+}
 
 /* Hands the ledger to the grace-period thread: the batch takes the
  * ledger's array, the ledger takes a fresh one from the pool. 0, or -1 when
@@ -217,13 +222,6 @@ void oomkit__reclaim_now(oomkit_store *s)
     wait_and_drain(s);
     /* The caller wants memory back: the pooled arrays too. */
     pool_empty(s);
-}
-
-/* Bytes in one batch before it is sealed. */
-static uint64_t batch_bound(const oomkit_store *s)
-{
-    uint64_t bound = oomkit__smem_total(&s->m) / 128;
-    return bound < FLUSH_MIN_BYTES ? FLUSH_MIN_BYTES : bound;
 }
 
 /* Bytes waiting past which the writer waits for readers itself, however
