@@ -173,7 +173,8 @@ glib=$(pkg-config --modversion glib-2.0 2>/dev/null || echo "?")
 uthash=$(dpkg-query -W -f='${Version}' uthash-dev 2>/dev/null || echo "?")
 cc_version=$(cc --version 2>/dev/null | head -n1 || echo "?")
 # The build type changes the store's speed (docs/architecture.md, "Build type").
-build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null | head -n1)
+build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt" 2>/dev/null | head -n1 ||
+  true)
 
 others=""
 for f in "$repo"/docs/benchmarks-*.md; do
