@@ -118,7 +118,7 @@ json_num() { # key file: the first number of "key" in a JSON file
 alternating=""
 if [ "$hit_rounds" -gt 0 ] && [ -x "$go_bin" ]; then
   entries=$(wc -l <"$tsv")
-  rows="" ratios=()
+  rows="" ratios="" # ratios: one line per finished round
   for ((round = 1; round <= hit_rounds; round++)); do
     echo "bench/store/run.sh: hit lookups, round $round of $hit_rounds (store, then go-flat)" >&2
     store_hit="" store_batch="" go_hit=""
@@ -134,13 +134,13 @@ if [ "$hit_rounds" -gt 0 ] && [ -x "$go_bin" ]; then
       continue
     fi
     ratio=$(awk -v g="$go_hit" -v s="$store_hit" 'BEGIN { printf "%.2f", g / s }')
-    ratios+=("$ratio")
+    ratios+="$ratio"$'\n'
     rows+="| $round | $store_hit | $store_batch | $go_hit | $ratio |"$'\n'
   done
-  summary=$(printf '%s\n' "${ratios[@]+"${ratios[@]}"}" | sed '/^$/d' | sort -n | awk '
-    END { if (NR == 0) { printf "no round finished"; exit } }
+  summary=$(printf '%s' "$ratios" | sort -n | awk '
     { r[NR] = $1; if ($1 > 1.05) ahead++; else if ($1 < 0.95) behind++ }
     END {
+      if (NR == 0) { printf "no round finished"; exit }
       m = r[int((NR + 1) / 2)]
       verdict = m > 1.05 ? "the store is faster" : m < 0.95 ? "the store is slower" : "the two tie (within 5%)"
       printf "median go-flat / store %.2f: %s; the store ahead by more than 5%% in %d of %d rounds, behind by more than 5%% in %d", m, verdict, ahead + 0, NR, behind + 0
