@@ -461,6 +461,65 @@ static void test_key_widths(void **st)
     oomkit_store_close(s);
 }
 
+/* One-byte keys are found 16 at a time past the scan's first 16 (block.h,
+ * oomkit__find_u8_wide). Key "k0" (id 0) is never put, so the unused key
+ * slots of a block, if read as fields, would hold it; every other key is
+ * checked through get and get_many at every field count up to 40 and
+ * while fields are deleted from the front, middle and back. */
+#define SCAN_KEYS 41
+
+static void check_fields(oomkit_store *s, const int *present)
+{
+    const int nkeys = SCAN_KEYS;
+    char buf[SCAN_KEYS][8];
+    oomkit_store_lookup q[SCAN_KEYS];
+    for (int i = 0; i < nkeys; i++) {
+        oomkit_str k = { buf[i], (size_t)snprintf(buf[i], sizeof(buf[i]), "k%d", i) };
+        int rc;
+        int64_t v = get(s, OOMKIT_STR("ns"), OOMKIT_STR("obj"), k, &rc);
+        assert_int_equal(rc, present[i] ? 0 : -ENOENT);
+        if (present[i])
+            assert_int_equal(v, 1000 + i);
+        q[i] = (oomkit_store_lookup){ .ns = OOMKIT_STR("ns"), .name = OOMKIT_STR("obj"), .key = k };
+    }
+    size_t found = 0;
+    assert_int_equal(oomkit_store_get_many(s, q, (size_t)nkeys, &found), 0);
+    size_t want = 0;
+    for (int i = 0; i < nkeys; i++) {
+        assert_int_equal(q[i].rc, present[i] ? 0 : -ENOENT);
+        if (present[i]) {
+            assert_int_equal(q[i].value, 1000 + i);
+            want++;
+        }
+    }
+    assert_int_equal(found, want);
+}
+
+static void test_key_scan(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    int present[SCAN_KEYS] = { 0 };
+    uint32_t id;
+    assert_int_equal(oomkit_store_key(s, OOMKIT_STR("k0"), 1, &id), 0);
+    assert_int_equal(id, 0);
+    char buf[8];
+    for (int i = 1; i < SCAN_KEYS; i++) {
+        oomkit_str k = { buf, (size_t)snprintf(buf, sizeof(buf), "k%d", i) };
+        assert_int_equal(oomkit_store_put(s, OOMKIT_STR("ns"), OOMKIT_STR("obj"), k, 1000 + i), 0);
+        present[i] = 1;
+        check_fields(s, present);
+    }
+    const int order[] = { 1, 40, 17, 16, 33, 2, 39, 20 };
+    for (size_t j = 0; j < sizeof(order) / sizeof(order[0]); j++) {
+        oomkit_str k = { buf, (size_t)snprintf(buf, sizeof(buf), "k%d", order[j]) };
+        assert_int_equal(oomkit_store_del(s, OOMKIT_STR("ns"), OOMKIT_STR("obj"), k), 0);
+        present[order[j]] = 0;
+        check_fields(s, present);
+    }
+    oomkit_store_close(s);
+}
+
 static void test_stats_and_compact(void **st)
 {
     (void)st;
@@ -611,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_iteration_stops),
         cmocka_unit_test(test_million_namespaces),
         cmocka_unit_test(test_key_widths),
+        cmocka_unit_test(test_key_scan),
         cmocka_unit_test(test_stats_and_compact),
         cmocka_unit_test(test_writer_waits),
         cmocka_unit_test(test_writes_after_fork),
