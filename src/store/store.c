@@ -981,7 +981,7 @@ int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomk
     /* Start the object-table slot's cache miss now and resolve the key
      * while it is in flight. */
     uint64_t h = oomkit__obj_hash(ns_id, name.ptr, name.len);
-    __builtin_prefetch(oomkit__objtab_home(&s->ot, h));
+    __builtin_prefetch(oomkit__objtab_home(oomkit__objtab_seg(&s->ot, h), h));
     uint32_t key_id = oomkit__atoms_find(&s->keys, key.ptr, key.len,
                                          oomkit__atom_hash(key.ptr, key.len));
     if (key_id != ATOM_NONE) {

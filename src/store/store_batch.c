@@ -15,6 +15,7 @@
 
 typedef struct pending {
     uint64_t h;
+    const oomkit__objseg *seg;
     uint32_t ns_id;
     uint32_t key_id;
 } pending;
@@ -55,16 +56,19 @@ __attribute__((flatten)) static void resolve_group(const oomkit_store *s, oomkit
         p[i].ns_id = ns_id;
         p[i].key_id = key_id;
         p[i].h = oomkit__obj_hash(ns_id, l->name.ptr, l->name.len);
-        __builtin_prefetch(oomkit__objtab_home(&s->ot, p[i].h));
+        p[i].seg = oomkit__objtab_seg(&s->ot, p[i].h);
+        __builtin_prefetch(oomkit__objtab_home(p[i].seg, p[i].h));
     }
-    /* Stage 2: the first candidate block of each slot whose tag matches. A
-     * wrong guess (a probe chain) costs only a wasted prefetch. */
+    /* Stage 2: the first candidate block of each probe chain, the home
+     * slot's or a few slots past it (one object in five sits past its home
+     * at 100k objects: prefetching only the home's block gave 3-6% fewer
+     * keys a second). A wrong guess costs only a wasted prefetch. */
     for (size_t i = 0; i < n; i++) {
         if (p[i].ns_id == ATOM_NONE)
             continue;
-        uint64_t v = LOAD_ACQ(oomkit__objtab_home(&s->ot, p[i].h));
-        if (v > OT_TOMB && (v >> 48) == (p[i].h >> 48))
-            __builtin_prefetch((const void *)(uintptr_t)(v & OT_PTR_MASK));
+        const void *b = oomkit__objtab_guess(p[i].seg, p[i].h);
+        if (b != NULL)
+            __builtin_prefetch(b);
     }
     /* Stage 3: find each block and key as a single get does, and start the
      * miss of the value: a block with a long name or many fields keeps its
