@@ -101,7 +101,7 @@ static inline const uint64_t *oomkit__objtab_home(const oomkit__objseg *g, uint6
 /* The block a lookup of h in segment g will most likely compare first, to
  * prefetch: the first slot with h's tag among the first few of its probe
  * chain, or NULL. A guess only (it reads no block): at the tables' usual
- * load one object in five or so sits past its home slot (17% at 100k
+ * load one object in five or so sits past its home slot (18% at 100k
  * objects, 22% at 1M). Reader or writer. */
 static inline const void *oomkit__objtab_guess(const oomkit__objseg *g, uint64_t h)
 {
