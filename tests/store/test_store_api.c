@@ -461,11 +461,12 @@ static void test_key_widths(void **st)
     oomkit_store_close(s);
 }
 
-/* One-byte keys are found 16 at a time past the scan's first 16 (block.h,
- * oomkit__find_u8_wide). Key "k0" (id 0) is never put, so the unused key
- * slots of a block, if read as fields, would hold it; every other key is
- * checked through get and get_many at every field count up to 40 and
- * while fields are deleted from the front, middle and back. */
+/* One-byte keys are compared 16 at a time, the bytes past the last field
+ * masked off (block.h, oomkit__find_u8_wide). Key "k0" (id 0) is never
+ * put, so a zeroed unused key slot read as a field would answer for it.
+ * Every key is checked through get and get_many at every field count up
+ * to 40, across three 16-key compares, and while fields are deleted from
+ * the front, middle and back. */
 #define SCAN_KEYS 41
 
 static void check_fields(oomkit_store *s, const int *present)
