@@ -84,6 +84,12 @@ static inline uint64_t oomkit__obj_hash(uint32_t ns_id, const void *name, size_t
     return oomkit__hash(name, len, (uint64_t)ns_id * 0x9e3779b97f4a7c15ull + 1);
 }
 
+/* 1 if slot value v holds a block whose hash has h's tag. */
+static inline int oomkit__ot_tag_hit(uint64_t v, uint64_t h)
+{
+    return v > OT_TOMB && (v >> 48) == (h >> 48);
+}
+
 /* The segment that holds hash h. Reader or writer. */
 static inline oomkit__objseg *oomkit__objtab_seg(const oomkit__objtab *t, uint64_t h)
 {
@@ -110,7 +116,7 @@ static inline const void *oomkit__objtab_guess(const oomkit__objseg *g, uint64_t
         uint64_t v = LOAD_ACQ(&((oomkit__objseg *)g)->slots[i]);
         if (v == OT_EMPTY)
             return NULL;
-        if (v != OT_TOMB && (v >> 48) == (h >> 48))
+        if (oomkit__ot_tag_hit(v, h))
             return (const void *)(uintptr_t)(v & OT_PTR_MASK);
     }
     return NULL;
@@ -127,12 +133,11 @@ static inline oomkit__blk *oomkit__objtab_find(const oomkit__objtab *t, uint32_t
                                                oomkit__otslot *slot_out)
 {
     oomkit__objseg *g = oomkit__objtab_seg(t, h);
-    uint64_t tag = h >> 48;
     for (uint64_t i = h & g->mask;; i = (i + 1) & g->mask) {
         uint64_t v = LOAD_ACQ(&g->slots[i]);
         if (v == OT_EMPTY)
             return NULL;
-        if ((v >> 48) != tag || v == OT_TOMB)
+        if (!oomkit__ot_tag_hit(v, h))
             continue;
         const oomkit__blk *b = (const oomkit__blk *)(uintptr_t)(v & OT_PTR_MASK);
         if (b->ns_id == ns_id && b->name_len == len &&
