@@ -32,6 +32,10 @@ struct report {
     int cpu;                    /* the CPU the measuring thread was pinned to, or -1 */
     struct bench_stall_floor stall_floor; /* a bare clock loop's gaps (seconds 0: not measured) */
     double fault_floor_us;      /* slowest first touch of a fresh page (0: not measured) */
+    /* Median go-flat / store hit time over rounds that ran the two in turns
+     * (a merged line with go_flat_over_store_median; 0: none). It decides
+     * the go-flat hit target: two programs minutes apart decide nothing. */
+    double hit_rounds_median;
     struct bench_result rows[REPORT_MAX_ROWS];
     size_t n_rows;
     struct report_concurrent concurrent[REPORT_MAX_ROWS];

@@ -270,6 +270,34 @@ static void test_markdown_targets_from_merged_peers(void **state)
     free(err);
 }
 
+/* A merged line of alternating hit rounds (bench/store/run.sh) decides the
+ * go-flat hit target instead of the two programs' own times: here go-flat's
+ * 1 ns would beat any store, and the rounds' median says otherwise. */
+static void test_hit_rounds_decide_go_flat_target(void **state)
+{
+    (void)state;
+    const char *merged = path_in_tmp("rounds.jsonl");
+    FILE *f = fopen(merged, "w");
+    assert_non_null(f);
+    fputs("{\"name\":\"go-flat\",\"bytes_per_entry\":100,\"hit_ns\":1}\n"
+          "{\"name\":\"go-flat-hit-rounds\",\"go_flat_over_store_median\":1.2,\"rounds\":5}\n",
+          f);
+    fclose(f);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "'%s' bench store --objects 300 --reconcile-cycles 1 --structures oomkit-store "
+             "--merge '%s' --markdown --quiet",
+             bt_oomkit(), merged);
+    char *md = NULL, *err = NULL;
+    assert_int_equal(bt_run(cmd, &md, &err), 0);
+    assert_non_null(strstr(md, "go-flat 1 ns in the run above; median go-flat / store 1.20 over "
+                               "the alternating rounds below"));
+    assert_target(md, "| random hit faster than go-flat |", "yes");
+    assert_null(strstr(md, "go-flat-hit-rounds")); /* not a note of its own */
+    free(md);
+    free(err);
+}
+
 static void test_malformed_tsv(void **state)
 {
     (void)state;
@@ -406,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_json_shape_and_values),
         cmocka_unit_test(test_table_output),
         cmocka_unit_test(test_markdown_targets_from_merged_peers),
+        cmocka_unit_test(test_hit_rounds_decide_go_flat_target),
         cmocka_unit_test(test_malformed_tsv),
         cmocka_unit_test(test_usage),
         cmocka_unit_test(test_pinned_cpu),
