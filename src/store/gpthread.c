@@ -3,6 +3,8 @@
 
 #include "store/sync.h"
 
+#include "core/deadline.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -47,12 +49,7 @@ static int all_small(void)
 /* Lets small stores' batches gather until GP_MIN_GAP_NS after last_end. */
 static void gather(const struct timespec *last_end)
 {
-    struct timespec until = *last_end;
-    until.tv_nsec += GP_MIN_GAP_NS;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = oomkit__deadline_after(*last_end, GP_MIN_GAP_NS);
     while (all_small()) {
         /* Past the deadline (ETIMEDOUT), or any error but a signal. */
         if (sem_clockwait(&wake, CLOCK_MONOTONIC, &until) != 0 && errno != EINTR)

@@ -4,6 +4,7 @@
 #include "watch/alert.h"
 
 #include "core/alloc.h"
+#include "core/deadline.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -162,13 +163,7 @@ static void *sender(void *arg)
                 break;
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
-            double wait = e->due_s - now;
-            until.tv_sec += (time_t)wait;
-            until.tv_nsec += (long)((wait - floor(wait)) * 1e9);
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            until = oomkit__deadline_after(until, (int64_t)((e->due_s - now) * 1e9));
             pthread_cond_timedwait(&c->cond, &c->lock, &until);
             continue;
         }
