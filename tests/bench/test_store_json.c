@@ -211,6 +211,23 @@ static void assert_target(const char *md, const char *row, const char *verdict)
     free(line);
 }
 
+/* The Markdown of a 300-object store run given --merge FILE. */
+static char *markdown_with_merged(const char *file)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd),
+             "'%s' bench store --objects 300 --reconcile-cycles 1 --structures oomkit-store "
+             "--merge '%s' --markdown --quiet",
+             bt_oomkit(), file);
+    char *md = NULL, *err = NULL;
+    int rc = bt_run(cmd, &md, &err);
+    if (rc != 0)
+        printf("stderr: %s\n", err ? err : "(none)");
+    assert_int_equal(rc, 0);
+    free(err);
+    return md;
+}
+
 /* Peers measured by bench/peers/ and merged in get target rows of their
  * own, judged from their figures: here made-up ones on both sides of each
  * line, and the ideal structure's ceiling on both sides of 5x sync.Map.
@@ -239,16 +256,7 @@ static void test_markdown_targets_from_merged_peers(void **state)
           "\"reads_per_s\":9000000}\n",
           f);
     fclose(f);
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd),
-             "'%s' bench store --objects 300 --reconcile-cycles 1 --structures oomkit-store "
-             "--merge '%s' --markdown --quiet",
-             bt_oomkit(), merged);
-    char *md = NULL, *err = NULL;
-    int rc = bt_run(cmd, &md, &err);
-    if (rc != 0)
-        printf("stderr: %s\n", err ? err : "(none)");
-    assert_int_equal(rc, 0);
+    char *md = markdown_with_merged(merged);
     assert_target(md, "| ≥ 4x less memory than go-nested |", "yes");
     assert_target(md, "| ≥ 5x less memory than go-flat |", "**no**");
     assert_null(strstr(md, "than go-syncmap |")); /* not merged: no row */
@@ -267,7 +275,6 @@ static void test_markdown_targets_from_merged_peers(void **state)
     /* Per reader thread: 5.5M against 0.5M (no ideal line to compare). */
     assert_target(md, "(get_many, 2 readers) | 11.00x", "yes");
     free(md);
-    free(err);
 }
 
 /* A merged line of alternating hit rounds (bench/store/run.sh) decides the
@@ -283,19 +290,12 @@ static void test_hit_rounds_decide_go_flat_target(void **state)
           "{\"name\":\"go-flat-hit-rounds\",\"go_flat_over_store_median\":1.2,\"rounds\":5}\n",
           f);
     fclose(f);
-    char cmd[4096];
-    snprintf(cmd, sizeof(cmd),
-             "'%s' bench store --objects 300 --reconcile-cycles 1 --structures oomkit-store "
-             "--merge '%s' --markdown --quiet",
-             bt_oomkit(), merged);
-    char *md = NULL, *err = NULL;
-    assert_int_equal(bt_run(cmd, &md, &err), 0);
+    char *md = markdown_with_merged(merged);
     assert_non_null(strstr(md, "go-flat 1 ns in the run above; median go-flat / store 1.20 over "
                                "the alternating rounds below"));
     assert_target(md, "| random hit faster than go-flat |", "yes");
     assert_null(strstr(md, "go-flat-hit-rounds")); /* not a note of its own */
     free(md);
-    free(err);
 }
 
 static void test_malformed_tsv(void **state)
