@@ -140,6 +140,15 @@ int oomkit_store_clear(oomkit_store *s);
  * Thread safety: writer. */
 int oomkit_store_compact(oomkit_store *s);
 
+/* Frees now what writers removed and left for readers to leave
+ * (stats.bytes_retired drops to 0): blocks go back to their free lists for
+ * reuse, everything else to the C allocator. Writers do this in the
+ * background; call it before measuring memory, or to have memory back
+ * without waiting for later writes. Tables keep their size (compact
+ * shrinks them). Waits for readers to leave their read sections once.
+ * Thread safety: writer. */
+int oomkit_store_reclaim(oomkit_store *s);
+
 /* ---- fast path: resolve once, then read and write by id ---------------- */
 
 /* Resolves (ns, name) to a handle. With create != 0 a missing object is

@@ -965,6 +965,18 @@ int oomkit_store_compact(oomkit_store *s)
     return r;
 }
 
+int oomkit_store_reclaim(oomkit_store *s)
+{
+    if (s == NULL)
+        return -EINVAL;
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    oomkit__reclaim_now(s);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
 /* ---- reads ------------------------------------------------------------------ */
 
 int oomkit_store_get(const oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key,
