@@ -34,6 +34,9 @@ struct bench_result {
     double p999_write_us;        /* 99.9% of writes took at most this */
     uint64_t bytes_total;        /* the heap delta itself */
     uint64_t self_bytes;         /* the structure's own accounting, 0 if none */
+    /* Removed while growing and waiting for readers when the build ended;
+     * freed before the heap is read, so bytes_total leaves it out. */
+    uint64_t retired_bytes;
     uint64_t writes_timed;       /* writes in the write-latency phase */
     double build_worst_write_us; /* worst_write_us split: during the build from empty */
     double churn_worst_write_us; /* and during the churn after it */

@@ -114,4 +114,6 @@ const struct peer_ops peer_glib_flat = {
     flat_close,
     NULL,
     NULL,
+    NULL,
+    NULL,
 };

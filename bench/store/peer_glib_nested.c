@@ -101,4 +101,6 @@ const struct peer_ops peer_glib_nested = {
     nested_close,
     NULL,
     NULL,
+    NULL,
+    NULL,
 };

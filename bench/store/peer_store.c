@@ -123,6 +123,17 @@ static uint64_t store_self_bytes(void *s)
     return oomkit_store_stats_get(s, &st) == 0 ? st.bytes_total : 0;
 }
 
+static uint64_t store_retired_bytes(void *s)
+{
+    oomkit_store_stats st;
+    return oomkit_store_stats_get(s, &st) == 0 ? st.bytes_retired : 0;
+}
+
+static void store_reclaim(void *s)
+{
+    (void)oomkit_store_reclaim(s);
+}
+
 static uint64_t store_writer_waits(void *s)
 {
     oomkit_store_stats st;
@@ -141,5 +152,7 @@ const struct peer_ops peer_oomkit_store = {
     store_clear,
     store_close,
     store_self_bytes,
+    store_retired_bytes,
+    store_reclaim,
     store_writer_waits,
 };

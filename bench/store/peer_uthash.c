@@ -187,4 +187,6 @@ const struct peer_ops peer_uthash = {
     ut_close,
     NULL,
     NULL,
+    NULL,
+    NULL,
 };

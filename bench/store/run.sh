@@ -209,8 +209,8 @@ with \`make bench\` or \`bench/store/run.sh\`.
   shared with other builds and benchmarks, so times are noisy (only
   indicative, within tens of percent, and the ranking of close figures can
   flip between runs); allocation counts are deterministic, and so are
-  bytes to within about 1% (the store's include memory still waiting for a
-  grace period when its build ends: 19.1 to 19.6 B/entry at 100k).
+  bytes to within about 1% (the store's vary with how often its grace
+  periods ran during the build: 18.9 to 19.1 B/entry at 100k).
 - clock: $clock time (\`--cpu-clock\` is chosen when the load average is at
   least the CPU count). Lookups are the fastest of three passes, the
   structures taking turns pass by pass.
@@ -231,7 +231,10 @@ $alternating
 - **bytes/entry**: the heap in use (glibc \`mallinfo2()\` uordblks + hblkhd)
   after building from empty, minus before, over the entries. Everything the
   structure owns counts: tables, nodes, string copies, allocator headers.
-  The input lines stay in one buffer outside the measurement.
+  The input lines stay in one buffer outside the measurement. The store
+  frees what it removed while growing only once readers have left, so the
+  heap is read after \`oomkit_store_reclaim\` has freed it (the report
+  says how much waited); slab space it grew while that waited still counts.
 - **allocs/entry**: calls to malloc, calloc, realloc and the aligned
   allocators during the build, counted by a malloc interposed in
   \`oomkit-bench\` (a program of its own so the \`oomkit\` command keeps
