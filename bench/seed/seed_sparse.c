@@ -70,9 +70,9 @@ void seed_table_sparse(const struct seed_opts *o, struct seed_table *t)
              "%zu pods in %zu namespaces, each with %zu labels one of which has a unique value "
              "(the batch id): a per-pod table presized for %d keys (open addressing, %d slots "
              "allocated up front, as make(map, %d) does), GLib's auto-sized nested tables, and "
-             "the store. Bytes owned = heap growth to hold the state (for the store, less "
-             "what it retired and frees once readers leave, stats.bytes_retired; slab pages "
-             "grown while that waited still count).",
+             "the store. Bytes owned = heap growth to hold the state (for the store, read "
+             "after oomkit_store_reclaim freed what it kept for readers to leave; slab space "
+             "grown while that waited still counts).",
              n_obj, n_ns, n_keys, PRESIZE, PRESIZE, PRESIZE);
     struct seed_state st;
     if (seed_state_make(n_ns, n_obj / n_ns, n_keys, &st) != 0) {
@@ -124,12 +124,11 @@ void seed_table_sparse(const struct seed_opts *o, struct seed_table *t)
             for (size_t k = 0; rc == 0 && k < n_keys; k++)
                 rc = oomkit_store_put(s, st.ns[n], st.name[n * st.n_obj + i], st.key[k],
                                       (int64_t)(n * st.n_obj + i) * 8 + (int64_t)k);
-    /* Less what waits for readers to leave: freed at the store's next
-     * writes, not part of the state (stats.bytes_retired, exact). */
-    oomkit_store_stats sst;
-    double waiting =
-        rc == 0 && oomkit_store_stats_get(s, &sst) == 0 ? (double)sst.bytes_retired : 0;
-    double store_bytes = (double)oomkit__bench_heap_bytes() - h0 - waiting;
+    /* What waits for readers to leave is freed first: the store's later
+     * writes would free it, and it is not part of the state. */
+    if (rc == 0)
+        rc = oomkit_store_reclaim(s);
+    double store_bytes = (double)oomkit__bench_heap_bytes() - h0;
     oomkit_store_close(s);
     seed_state_free(&st);
     if (rc != 0) {
