@@ -9,7 +9,7 @@
 #                        (default: all three)
 #     --seconds S        length of each concurrent run (default 3)
 #     --rounds R         runs of each concurrent program, taking turns with the
-#                        others; each line reports the median run (default 3)
+#                        others; each line reports the median run (default 5)
 #     --readers CSV      reader counts of the concurrent runs (default 1,2, plus
 #                        one reader per core when there are more than 2 cores)
 #     --writes-per-s W   writer rate of the concurrent runs (default 10000)
@@ -70,7 +70,7 @@ repo=$(cd "$here/../.." && pwd)
 export OOMKIT_BENCH_CPU=${OOMKIT_BENCH_CPU-$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' \
   /proc/self/status 2>/dev/null | sed 's/.*[,-]//')}
 
-only="go,absl,concurrent" seconds=3 rounds=3 readers="1,2" wps=10000 lookups=200000 tsv=""
+only="go,absl,concurrent" seconds=3 rounds=5 readers="1,2" wps=10000 lookups=200000 tsv=""
 cores=$(nproc 2>/dev/null || echo 2)
 [ "$cores" -gt 2 ] 2>/dev/null && readers="1,2,$cores"
 while [ $# -gt 0 ]; do
