@@ -368,9 +368,7 @@ int bench_build(const struct peer_ops *ops, const struct wl_workload *w, struct 
      * readers have left (the store, within a bound of up to 1 MiB however
      * small it is) frees it now, or the figure would depend on when its
      * grace-period thread last ran. How much waited is reported apart. */
-    out->retired_bytes = ops->retired_bytes ? ops->retired_bytes(s) : 0;
-    if (ops->reclaim)
-        ops->reclaim(s);
+    out->retired_bytes = ops->reclaim ? ops->reclaim(s) : 0;
     uint64_t allocs1 = oomkit__bench_allocs();
     uint64_t bytes1 = oomkit__bench_heap_bytes();
     out->bytes_total = bytes1 > bytes0 ? bytes1 - bytes0 : 0;

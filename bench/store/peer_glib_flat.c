@@ -115,5 +115,4 @@ const struct peer_ops peer_glib_flat = {
     NULL,
     NULL,
     NULL,
-    NULL,
 };

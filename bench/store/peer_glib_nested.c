@@ -102,5 +102,4 @@ const struct peer_ops peer_glib_nested = {
     NULL,
     NULL,
     NULL,
-    NULL,
 };

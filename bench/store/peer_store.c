@@ -123,15 +123,12 @@ static uint64_t store_self_bytes(void *s)
     return oomkit_store_stats_get(s, &st) == 0 ? st.bytes_total : 0;
 }
 
-static uint64_t store_retired_bytes(void *s)
+static uint64_t store_reclaim(void *s)
 {
     oomkit_store_stats st;
-    return oomkit_store_stats_get(s, &st) == 0 ? st.bytes_retired : 0;
-}
-
-static void store_reclaim(void *s)
-{
+    uint64_t waited = oomkit_store_stats_get(s, &st) == 0 ? st.bytes_retired : 0;
     (void)oomkit_store_reclaim(s);
+    return waited;
 }
 
 static uint64_t store_writer_waits(void *s)
@@ -152,7 +149,6 @@ const struct peer_ops peer_oomkit_store = {
     store_clear,
     store_close,
     store_self_bytes,
-    store_retired_bytes,
     store_reclaim,
     store_writer_waits,
 };

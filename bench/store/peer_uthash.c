@@ -188,5 +188,4 @@ const struct peer_ops peer_uthash = {
     NULL,
     NULL,
     NULL,
-    NULL,
 };

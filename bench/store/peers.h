@@ -44,11 +44,9 @@ struct peer_ops {
     void (*close)(void *s);
     /* Bytes by the structure's own accounting, or 0 when it has none. */
     uint64_t (*self_bytes)(void *s);
-    /* Bytes the structure has removed but not yet freed (they wait for
-     * readers to leave), or NULL when it frees at once. */
-    uint64_t (*retired_bytes)(void *s);
-    /* Frees those bytes now, or NULL when it frees at once. */
-    void (*reclaim)(void *s);
+    /* Frees now what the structure removed but kept for readers to leave
+     * and returns how many bytes that was, or NULL when it frees at once. */
+    uint64_t (*reclaim)(void *s);
     /* Times the structure's writer has waited for readers itself, or NULL
      * when it keeps no such count. Such a wait need not be a sleep: it can
      * spin in the kernel (membarrier waiting on another CPU). */
