@@ -56,6 +56,18 @@ static double field(json_object *s, const char *name)
     return json_object_get_double(v);
 }
 
+/* What cmd printed; it must exit 0 (its stderr is shown when it does not). */
+static char *stdout_of(const char *cmd)
+{
+    char *out = NULL, *err = NULL;
+    int rc = bt_run(cmd, &out, &err);
+    if (rc != 0)
+        printf("stderr: %s\n", err ? err : "(none)");
+    free(err);
+    assert_int_equal(rc, 0);
+    return out;
+}
+
 static void test_json_shape_and_values(void **state)
 {
     (void)state;
@@ -74,11 +86,7 @@ static void test_json_shape_and_values(void **state)
     snprintf(cmd, sizeof(cmd),
              "'%s' bench store --tsv '%s' --json --reconcile-cycles 2 --lookups 5000",
              bt_oomkit(), tsv);
-    char *out = NULL, *err = NULL;
-    int rc = bt_run(cmd, &out, &err);
-    if (rc != 0)
-        printf("stderr: %s\n", err ? err : "(none)");
-    assert_int_equal(rc, 0);
+    char *out = stdout_of(cmd);
     json_object *root = json_tokener_parse(out);
     assert_non_null(root);
     assert_true(json_object_is_type(root, json_type_object));
@@ -168,7 +176,6 @@ static void test_json_shape_and_values(void **state)
     assert_true(bytes[0] < bytes[1]);
     json_object_put(root);
     free(out);
-    free(err);
 }
 
 static void test_table_output(void **state)
@@ -226,13 +233,7 @@ static char *markdown_with_merged(const char *file)
              "'%s' bench store --objects 300 --reconcile-cycles 1 --structures oomkit-store "
              "--merge '%s' --markdown --quiet",
              bt_oomkit(), file);
-    char *md = NULL, *err = NULL;
-    int rc = bt_run(cmd, &md, &err);
-    if (rc != 0)
-        printf("stderr: %s\n", err ? err : "(none)");
-    assert_int_equal(rc, 0);
-    free(err);
-    return md;
+    return stdout_of(cmd);
 }
 
 /* Peers measured by bench/peers/ and merged in get target rows of their
