@@ -225,9 +225,15 @@ static void assert_target(const char *md, const char *row, const char *verdict)
     free(line);
 }
 
-/* The Markdown of a 300-object store run given --merge FILE. */
-static char *markdown_with_merged(const char *file)
+/* The Markdown of a 300-object store run given --merge with these JSON
+ * lines. */
+static char *markdown_with_merged(const char *lines)
 {
+    const char *file = path_in_tmp("merged.jsonl");
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs(lines, f);
+    fclose(f);
     char cmd[4096];
     snprintf(cmd, sizeof(cmd),
              "'%s' bench store --objects 300 --reconcile-cycles 1 --structures oomkit-store "
@@ -244,27 +250,22 @@ static char *markdown_with_merged(const char *file)
 static void test_markdown_targets_from_merged_peers(void **state)
 {
     (void)state;
-    const char *merged = path_in_tmp("peers.jsonl");
-    FILE *f = fopen(merged, "w");
-    assert_non_null(f);
-    fputs("{\"name\":\"go-nested\",\"bytes_per_entry\":1000,\"hit_ns\":900}\n"
-          "{\"name\":\"go-flat\",\"bytes_per_entry\":100,\"hit_ns\":1}\n"
-          "{\"name\":\"oomkit-store-concurrent\",\"readers\":1,\"reads_per_s\":1000000,"
-          "\"rounds\":3,\"reads_per_s_min\":900000,\"reads_per_s_max\":1100000}\n"
-          "{\"name\":\"oomkit-store-concurrent\",\"readers\":2,\"reads_per_s\":1700000}\n"
-          "{\"name\":\"oomkit-store-batched-concurrent\",\"readers\":1,"
-          "\"reads_per_s\":6000000}\n"
-          "{\"name\":\"oomkit-store-batched-concurrent\",\"readers\":2,"
-          "\"reads_per_s\":11000000}\n"
-          "{\"name\":\"go-syncmap-concurrent\",\"readers\":1,\"reads_per_s\":1000000}\n"
-          "{\"name\":\"go-syncmap-concurrent\",\"readers\":2,\"reads_per_s\":1000000}\n"
-          "{\"name\":\"ideal-concurrent\",\"readers\":1,\"reads_per_s\":3000000}\n"
-          "{\"name\":\"ideal-concurrent\",\"readers\":2,\"reads_per_s\":12000000}\n"
-          "{\"name\":\"ideal-batched-concurrent\",\"readers\":1,"
-          "\"reads_per_s\":9000000}\n",
-          f);
-    fclose(f);
-    char *md = markdown_with_merged(merged);
+    char *md = markdown_with_merged(
+        "{\"name\":\"go-nested\",\"bytes_per_entry\":1000,\"hit_ns\":900}\n"
+        "{\"name\":\"go-flat\",\"bytes_per_entry\":100,\"hit_ns\":1}\n"
+        "{\"name\":\"oomkit-store-concurrent\",\"readers\":1,\"reads_per_s\":1000000,"
+        "\"rounds\":3,\"reads_per_s_min\":900000,\"reads_per_s_max\":1100000}\n"
+        "{\"name\":\"oomkit-store-concurrent\",\"readers\":2,\"reads_per_s\":1700000}\n"
+        "{\"name\":\"oomkit-store-batched-concurrent\",\"readers\":1,"
+        "\"reads_per_s\":6000000}\n"
+        "{\"name\":\"oomkit-store-batched-concurrent\",\"readers\":2,"
+        "\"reads_per_s\":11000000}\n"
+        "{\"name\":\"go-syncmap-concurrent\",\"readers\":1,\"reads_per_s\":1000000}\n"
+        "{\"name\":\"go-syncmap-concurrent\",\"readers\":2,\"reads_per_s\":1000000}\n"
+        "{\"name\":\"ideal-concurrent\",\"readers\":1,\"reads_per_s\":3000000}\n"
+        "{\"name\":\"ideal-concurrent\",\"readers\":2,\"reads_per_s\":12000000}\n"
+        "{\"name\":\"ideal-batched-concurrent\",\"readers\":1,"
+        "\"reads_per_s\":9000000}\n");
     assert_target(md, "| ≥ 4x less memory than go-nested |", "yes");
     assert_target(md, "| ≥ 5x less memory than go-flat |", "**no**");
     assert_null(strstr(md, "than go-syncmap |")); /* not merged: no row */
@@ -291,14 +292,9 @@ static void test_markdown_targets_from_merged_peers(void **state)
 static void test_hit_rounds_decide_go_flat_target(void **state)
 {
     (void)state;
-    const char *merged = path_in_tmp("rounds.jsonl");
-    FILE *f = fopen(merged, "w");
-    assert_non_null(f);
-    fputs("{\"name\":\"go-flat\",\"bytes_per_entry\":100,\"hit_ns\":1}\n"
-          "{\"name\":\"go-flat-hit-rounds\",\"go_flat_over_store_median\":1.2,\"rounds\":5}\n",
-          f);
-    fclose(f);
-    char *md = markdown_with_merged(merged);
+    char *md = markdown_with_merged(
+        "{\"name\":\"go-flat\",\"bytes_per_entry\":100,\"hit_ns\":1}\n"
+        "{\"name\":\"go-flat-hit-rounds\",\"go_flat_over_store_median\":1.2,\"rounds\":5}\n");
     assert_non_null(strstr(md, "go-flat 1 ns in the run above; median go-flat / store 1.20 over "
                                "the alternating rounds below"));
     assert_target(md, "| random hit faster than go-flat |", "yes");
