@@ -11,6 +11,7 @@
 
 #include "bench/bench_probe.h"
 #include "bench/bench_registry.h"
+#include "core/file_replace.h"
 
 #include <getopt.h>
 #include <json-c/json.h>
@@ -106,7 +107,8 @@ static int write_svg(const struct seed_table *t, const char *dir)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.svg", dir, t->key);
-    FILE *f = fopen(path, "w");
+    oomkit__file_replace out;
+    FILE *f = oomkit__fopen_replace(&out, path);
     if (f == NULL)
         return -1;
     int col = chart_col(t), w = 760, bar_x = 330, bar_w = 330, row_h = 26;
@@ -135,7 +137,7 @@ static int write_svg(const struct seed_table *t, const char *dir)
                 bar_x + len + 6, y + 15, v);
     }
     fputs("</svg>\n", f);
-    return fclose(f) == 0 ? 0 : -1;
+    return oomkit__fclose_replace(&out, f, 1) == 0 ? 0 : -1;
 }
 
 static void print_markdown(const struct seed_table *t, size_t n, const char *machine,
@@ -237,13 +239,17 @@ static int bench_seed(int argc, char **argv)
         case 'q': o.quick = 1; break;
         case 'j': json = 1; break;
         case 'm': json = 0; break;
-        case 'o':
-            only = atoi(optarg);
-            if (only < 1 || only > 7) {
-                fprintf(stderr, "oomkit bench seed: --only takes a table number 1..7\n");
+        case 'o': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || v < 1 || v > 7) {
+                fprintf(stderr, "oomkit bench seed: --only takes a table number 1..7, not '%s'\n",
+                        optarg);
                 return OOMKIT_EXIT_USAGE;
             }
+            only = (int)v;
             break;
+        }
         case 's':
             /* Internal: table 1 re-runs this program under cachegrind. */
             return seed_chase_sim(atoi(optarg));
@@ -255,6 +261,17 @@ static int bench_seed(int argc, char **argv)
     if (optind < argc) {
         fprintf(stderr, "oomkit bench seed: unexpected argument '%s'\n", argv[optind]);
         return OOMKIT_EXIT_USAGE;
+    }
+    if (svg_dir != NULL) {
+        /* Refused now rather than after minutes of measuring. */
+        char probe[1024];
+        snprintf(probe, sizeof probe, "%s/seed-tables.svg", svg_dir);
+        int err = oomkit__file_replace_check(probe);
+        if (err != 0) {
+            fprintf(stderr, "oomkit bench seed: cannot write SVG files into %s: %s\n", svg_dir,
+                    strerror(-err));
+            return OOMKIT_EXIT_USAGE;
+        }
     }
     oomkit__bench_set_cpu_clock(1);
     static struct seed_table tables[N_TABLES];

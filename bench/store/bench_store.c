@@ -8,6 +8,7 @@
 #include "bench/store/harness.h"
 #include "bench/store/report.h"
 #include "cli/gen_state_gen.h"
+#include "core/file_replace.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -253,6 +254,16 @@ static int bench_store(int argc, char **argv)
                         "(see --help)\n");
         return OOMKIT_EXIT_USAGE;
     }
+    /* An output that cannot be written is refused now, not after the run. */
+    const char *outs[2] = { json_out, svg_out };
+    for (int k = 0; k < 2; k++) {
+        int wrc = outs[k] != NULL ? oomkit__file_replace_check(outs[k]) : 0;
+        if (wrc != 0) {
+            fprintf(stderr, "oomkit bench store: cannot write %s: %s\n", outs[k],
+                    strerror(-wrc));
+            return OOMKIT_EXIT_USAGE;
+        }
+    }
     if (bench_cpu_from_env(&rep.cpu) != 0) {
         char cpus[256];
         fprintf(stderr, "oomkit bench store: OOMKIT_BENCH_CPU='%s' is not a CPU this process "
@@ -363,17 +374,20 @@ static int bench_store(int argc, char **argv)
         fprintf(stderr, "oomkit bench store: %s\n", err);
         status = OOMKIT_EXIT_USAGE;
     }
-    const char *outs[2] = { json_out, svg_out };
     void (*writers[2])(const struct report *, FILE *) = { report_json, report_svg };
     for (int k = 0; k < 2 && status == OOMKIT_EXIT_OK; k++) {
         if (outs[k] == NULL)
             continue;
-        FILE *f = fopen(outs[k], "w");
-        if (f != NULL)
+        oomkit__file_replace out;
+        FILE *f = oomkit__fopen_replace(&out, outs[k]);
+        int wrc = f != NULL ? 0 : -errno;
+        if (f != NULL) {
             writers[k](&rep, f);
-        if (f == NULL || fclose(f) != 0) {
+            wrc = oomkit__fclose_replace(&out, f, 1);
+        }
+        if (wrc != 0) {
             fprintf(stderr, "oomkit bench store: cannot write %s: %s\n", outs[k],
-                    strerror(errno));
+                    strerror(-wrc));
             status = OOMKIT_EXIT_FAIL;
         }
     }

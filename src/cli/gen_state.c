@@ -4,6 +4,7 @@
  * line and opens the output. */
 #include "cli/cli.h"
 #include "cli/gen_state_gen.h"
+#include "core/file_replace.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -106,9 +107,13 @@ static int cmd_gen_state(int argc, char **argv)
         fprintf(stderr, "oomkit gen-state: %s\n", why);
         return OOMKIT_EXIT_USAGE;
     }
+    /* A file is replaced only once whole (core/file_replace.h): a failed
+     * or killed run leaves the old one, not half a workload. */
     FILE *out = stdout;
-    if (path != NULL && strcmp(path, "-") != 0) {
-        out = fopen(path, "w");
+    oomkit__file_replace r;
+    int to_file = path != NULL && strcmp(path, "-") != 0;
+    if (to_file) {
+        out = oomkit__fopen_replace(&r, path);
         if (out == NULL) {
             fprintf(stderr, "oomkit gen-state: cannot write %s: %s\n", path, strerror(errno));
             return OOMKIT_EXIT_USAGE;
@@ -118,11 +123,19 @@ static int cmd_gen_state(int argc, char **argv)
     static char buf[1 << 16];
     setvbuf(out, buf, _IOFBF, sizeof(buf));
     int rc = oomkit__gen_state_write(&o, out);
-    if (out != stdout && fclose(out) != 0 && rc == 0)
-        rc = -EIO;
+    int write_errno = errno;
+    if (to_file) {
+        int close_rc = oomkit__fclose_replace(&r, out, rc == 0);
+        if (rc == 0)
+            rc = close_rc;
+    } else if (rc == 0 && fflush(out) != 0) {
+        rc = -errno;
+    }
+    if (rc == -EIO && write_errno != 0)
+        rc = -write_errno;
     if (rc != 0) {
-        fprintf(stderr, "oomkit gen-state: %s: %s\n", path ? path : "stdout",
-                rc == -ENOMEM ? "out of memory" : "write failed");
+        fprintf(stderr, "oomkit gen-state: cannot write %s: %s\n", to_file ? path : "stdout",
+                strerror(-rc));
         return OOMKIT_EXIT_FAIL;
     }
     return OOMKIT_EXIT_OK;

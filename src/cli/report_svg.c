@@ -8,6 +8,7 @@
  * press Escape to reset). Written by hand because no Debian library draws
  * flame graphs and the format is simple. */
 #include "cli/report.h"
+#include "core/file_replace.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -178,7 +179,8 @@ int report_svg_write(const char *path, const struct oomkit__pprof_profile *p, in
         free_tree(root.child);
         return err;
     }
-    FILE *f = fopen(path, "w");
+    oomkit__file_replace out;
+    FILE *f = oomkit__fopen_replace(&out, path);
     if (f == NULL) {
         err = -errno;
         free_tree(root.child);
@@ -208,7 +210,7 @@ int report_svg_write(const char *path, const struct oomkit__pprof_profile *p, in
     }
     fputs(script, f);
     fputs("</svg>\n", f);
-    err = fclose(f) == 0 ? 0 : -errno;
+    err = oomkit__fclose_replace(&out, f, 1);
     free_tree(root.child);
     return err;
 }

@@ -5,8 +5,9 @@
  */
 #include "mph/mph_internal.h"
 
+#include "core/file_replace.h"
+
 #include <fcntl.h>
-#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -135,40 +136,7 @@ int oomkit__mph_write_file(const char *path, const void *buf, size_t len)
 {
     if (path == NULL)
         return -EINVAL;
-    /* A temporary beside the target, renamed over it: readers that mapped
-     * the old file keep their pages, new readers see the whole new file. */
-    size_t plen = strlen(path);
-    char tmp[4096];
-    int w = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    if (w < 0 || (size_t)w >= sizeof(tmp) || plen == 0)
-        return -ENAMETOOLONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return -errno;
-    const uint8_t *p = buf;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t k = write(fd, p, left);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = -errno;
-            close(fd);
-            unlink(tmp);
-            return e;
-        }
-        p += k;
-        left -= (size_t)k;
-    }
-    if (close(fd) != 0) {
-        int e = -errno;
-        unlink(tmp);
-        return e;
-    }
-    if (rename(tmp, path) != 0) {
-        int e = -errno;
-        unlink(tmp);
-        return e;
-    }
-    return 0;
+    /* Replaced whole (core/file_replace.h): readers that mapped the old
+     * file keep their pages, new readers see the whole new file. */
+    return oomkit__file_replace_write(path, buf, len);
 }

@@ -1,18 +1,17 @@
 /* gzip framing (zlib) and file I/O for pprof profiles.
  *
- * pprof files are gzip-compressed protobufs. Writing goes through a
- * temporary file in the destination directory and rename(2), so a reader
- * (or `oomkit profile` waiting for the exit dump) never sees a torn file.
- * This code runs inside the preload profiler's dump thread too, so it uses
- * only open/write/rename (no stdio) and allocates through oomkit__malloc. */
+ * pprof files are gzip-compressed protobufs. A file is replaced whole
+ * (core/file_replace.h), so a reader (or `oomkit profile` waiting for the
+ * exit dump) never sees a torn one. This code runs inside the preload
+ * profiler's dump thread too, so it uses no stdio streams and allocates
+ * through oomkit__malloc. */
 #include "pprof/pprof.h"
 
 #include "core/alloc.h"
+#include "core/file_replace.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -172,20 +171,6 @@ int oomkit__pprof_read_file(const char *path, struct oomkit__pprof_profile *p)
     return err;
 }
 
-static int write_all(int fd, const uint8_t *b, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -errno;
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int oomkit__pprof_write_file(const struct oomkit__pprof_profile *p, const char *path)
 {
     uint8_t *pb = NULL, *gz = NULL;
@@ -197,25 +182,7 @@ int oomkit__pprof_write_file(const struct oomkit__pprof_profile *p, const char *
     oomkit__free(pb);
     if (err != 0)
         return err;
-    char tmp[PATH_MAX];
-    int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof(tmp)) {
-        oomkit__free(gz);
-        return -ENAMETOOLONG;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        err = -errno;
-        oomkit__free(gz);
-        return err;
-    }
-    err = write_all(fd, gz, gz_len);
+    err = oomkit__file_replace_write(path, gz, gz_len);
     oomkit__free(gz);
-    if (close(fd) != 0 && err == 0)
-        err = -errno;
-    if (err == 0 && rename(tmp, path) != 0)
-        err = -errno;
-    if (err != 0)
-        unlink(tmp);
     return err;
 }
