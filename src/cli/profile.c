@@ -5,10 +5,13 @@
  * ../lib or ../lib64 relative to it, and in the install libdir
  * (OOMKIT_PROF_LIBDIR).
  * Exit codes: the command's own exit status (128 + signal if killed);
- * 2 usage; 3 when the library or the command cannot be started. */
+ * 2 usage; 3 when the library or the command cannot be started, or when
+ * the command succeeded but no profile was written. */
 #include "cli/cli.h"
 #include "cli/report.h"
 #include "cli/sibling.h"
+#include "core/file_replace.h"
+#include "prof/prof_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -90,10 +93,39 @@ static int append(char *buf, size_t cap, const char *key, const char *val)
     return n < 0 || (size_t)n >= cap - used ? -1 : 0;
 }
 
+/* Checks one setting with the profiler's own parser (prof_config.c), so a
+ * bad value stops here, named by its option, instead of being warned about
+ * by the library inside the command and replaced by the default. */
+static int check_setting(const char *option, const char *key, const char *value)
+{
+    char one[1024];
+    struct prof_config cfg;
+    const char *bad;
+    int n = snprintf(one, sizeof(one), "%s=%s", key, value);
+    if (n > 0 && (size_t)n < sizeof(one) && oomkit__prof_config_parse(one, &cfg, &bad) == 0)
+        return 0;
+    fprintf(stderr, "oomkit profile: bad value '%s' for %s (see --help)\n", value, option);
+    return -1;
+}
+
+/* Appends key=value to env once check_setting accepts it. 0, or an exit code. */
+static int add_setting(char *env, size_t cap, const char *option, const char *key,
+                       const char *value)
+{
+    if (check_setting(option, key, value) != 0)
+        return OOMKIT_EXIT_USAGE;
+    if (append(env, cap, key, value) != 0) {
+        fprintf(stderr, "oomkit profile: options too long\n");
+        return OOMKIT_EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int cmd_profile(int argc, char **argv)
 {
     char env[2048] = "", dump[64] = "exit+signal";
     const char *prefix = "oomkit-prof";
+    const char *sampling = NULL; /* --sample or --all, whichever came */
     int i = 1;
     for (; i < argc; i++) {
         const char *a = argv[i];
@@ -105,36 +137,43 @@ static int cmd_profile(int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return OOMKIT_EXIT_OK;
-        } else if (strcmp(a, "--all") == 0) {
-            bad = append(env, sizeof(env), "sample", "all");
+        } else if (strcmp(a, "--all") == 0 || (v != NULL && strcmp(a, "--sample") == 0)) {
+            if (sampling != NULL) {
+                fprintf(stderr, "oomkit profile: give one of --sample and --all, once\n");
+                return OOMKIT_EXIT_USAGE;
+            }
+            sampling = a;
+            int all = strcmp(a, "--all") == 0;
+            bad = add_setting(env, sizeof(env), a, "sample", all ? "all" : v);
+            i += !all;
         } else if (strcmp(a, "--follow-exec") == 0) {
-            bad = append(env, sizeof(env), "exec", "follow");
-        } else if (v != NULL && strcmp(a, "--sample") == 0) {
-            bad = append(env, sizeof(env), "sample", v), i++;
+            bad = add_setting(env, sizeof(env), a, "exec", "follow");
         } else if (v != NULL && strcmp(a, "--out") == 0) {
+            if (v[0] == '\0') {
+                fprintf(stderr, "oomkit profile: --out needs a file name prefix\n");
+                return OOMKIT_EXIT_USAGE;
+            }
             prefix = v, i++;
         } else if (v != NULL && strcmp(a, "--interval") == 0) {
             char s[64];
             size_t vl = strlen(v);
             /* --interval 30 means seconds; 30s, 500ms, 2m pass through. */
             snprintf(s, sizeof(s), "%s%s", v, vl > 0 && v[vl - 1] >= '0' && v[vl - 1] <= '9' ? "s" : "");
-            bad = append(env, sizeof(env), "interval", s), i++;
+            bad = add_setting(env, sizeof(env), a, "interval", s), i++;
             strcat(dump, "+interval");
         } else if (v != NULL && strcmp(a, "--signal") == 0) {
-            bad = append(env, sizeof(env), "signal", v), i++;
+            bad = add_setting(env, sizeof(env), a, "signal", v), i++;
         } else if (v != NULL && strcmp(a, "--inuse") == 0) {
-            bad = append(env, sizeof(env), "inuse", v), i++;
+            bad = add_setting(env, sizeof(env), a, "inuse", v), i++;
             strcat(dump, "+inuse");
         } else if (v != NULL && strcmp(a, "--unwind") == 0) {
-            bad = append(env, sizeof(env), "unwind", v), i++;
+            bad = add_setting(env, sizeof(env), a, "unwind", v), i++;
         } else {
             fprintf(stderr, "oomkit profile: unknown or incomplete option '%s' (see --help)\n", a);
             return OOMKIT_EXIT_USAGE;
         }
-        if (bad) {
-            fprintf(stderr, "oomkit profile: options too long\n");
-            return OOMKIT_EXIT_USAGE;
-        }
+        if (bad)
+            return bad;
     }
     if (i >= argc) {
         fprintf(stderr, "oomkit profile: no command given (oomkit profile [options] -- CMD ARGS...)\n");
@@ -162,6 +201,15 @@ static int cmd_profile(int argc, char **argv)
         }
     } else {
         snprintf(abs_prefix, sizeof(abs_prefix), "%s", prefix);
+    }
+    /* Refused before the command runs, not found out after it. */
+    char probe[sizeof(abs_prefix) + 16];
+    snprintf(probe, sizeof(probe), "%s.0.pb.gz", abs_prefix);
+    int werr = oomkit__file_replace_check(probe);
+    if (werr != 0) {
+        fprintf(stderr, "oomkit profile: cannot write profiles as %s: %s\n", abs_prefix,
+                strerror(-werr));
+        return OOMKIT_EXIT_USAGE;
     }
     if (append(env, sizeof(env), "out", abs_prefix) || append(env, sizeof(env), "dump", dump)) {
         fprintf(stderr, "oomkit profile: options too long\n");
@@ -195,8 +243,12 @@ static int cmd_profile(int argc, char **argv)
 
     char path[PATH_MAX + 512];
     if (find_profile(abs_prefix, (long)pid, path, sizeof(path)) != 0) {
-        fprintf(stderr, "oomkit profile: the command wrote no profile (killed before exit?)\n");
-        return rc;
+        /* The profiler says why above when it could not write; a command
+         * killed outright (SIGKILL, the OOM killer) gets no exit dump. */
+        fprintf(stderr, "oomkit profile: no profile was written as %s.%ld.*.pb.gz%s\n", abs_prefix,
+                (long)pid,
+                WIFSIGNALED(status) ? " (the command was killed before its exit dump)" : "");
+        return rc != 0 ? rc : OOMKIT_EXIT_FAIL;
     }
     struct oomkit__pprof_profile p;
     int err = oomkit__pprof_read_file(path, &p);

@@ -53,10 +53,52 @@ static void test_profile_runs_and_summarises(void **state)
     assert_int_equal(WEXITSTATUS(st), 2);
 }
 
+/* The exit status of `oomkit profile ARGS` with stdout and stderr dropped. */
+static int profile_status(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "'%s/oomkit' profile %s >/dev/null 2>&1",
+             getenv("OOMKIT_BINARY_DIR"), args);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+/* Bad settings stop before the command runs (the marker file is never
+ * made), named by their option, instead of being replaced by defaults. */
+static void test_profile_refuses_bad_settings(void **state)
+{
+    (void)state;
+    char marker[64], args[512];
+    snprintf(marker, sizeof(marker), "/tmp/oomkit-prof-ran-%ld", (long)getpid());
+    const char *bad[] = {
+        "--sample 1e9", "--sample 0", "--all --sample 4k", "--signal KILL", "--interval x",
+        "--inuse -1", "--unwind frames", "--out ''", "--out /proc/no/such/dir/p",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(args, sizeof(args), "%s -- touch %s", bad[i], marker);
+        assert_int_equal(profile_status(args), 2);
+        assert_int_equal(access(marker, F_OK), -1);
+    }
+}
+
+/* A command that succeeds but leaves no profile (here it drops the
+ * preload before running the real program) is a failure of the run. */
+static void test_profile_without_a_profile_fails(void **state)
+{
+    (void)state;
+    char args[512];
+    snprintf(args, sizeof(args), "--out /tmp/oomkit-prof-none-%ld -- env -u LD_PRELOAD true",
+             (long)getpid());
+    assert_int_equal(profile_status(args), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_profile_runs_and_summarises),
+        cmocka_unit_test(test_profile_refuses_bad_settings),
+        cmocka_unit_test(test_profile_without_a_profile_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
