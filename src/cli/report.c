@@ -7,6 +7,7 @@
 #include "cli/report.h"
 #include "oomkit/common.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ static void usage(FILE *out)
             "  --top N         rows to print (default 20)\n"
             "  --svg OUT.svg   write a self-contained interactive flame graph\n"
             "  --diff BASE     show what grew since BASE (same sample type)\n"
-            "  --leaks         memory still in use, by allocation site (exit 1 if any)\n"
+            "  --leaks         memory still in use, by allocation site (exit 1 if any);\n"
+            "                  takes only --json\n"
             "  --json          machine-readable output\n"
             "In sampled profiles each site's 95%% confidence interval is printed.\n");
 }
@@ -31,7 +33,13 @@ static int load(const char *path, struct oomkit__pprof_profile *p)
 {
     int err = oomkit__pprof_read_file(path, p);
     if (err != 0) {
-        fprintf(stderr, "oomkit report: cannot read profile %s: %s\n", path, oomkit_strerror(err));
+        /* The codec says -EINVAL for anything it cannot decode. */
+        const char *why = err == -EINVAL   ? "not a pprof profile (gzip-compressed protobuf), "
+                                             "or a truncated or corrupt one"
+                          : err == -E2BIG  ? "larger than the 1 GiB a profile may decode to"
+                          : err == -ENOMEM ? "out of memory"
+                                           : strerror(-err);
+        fprintf(stderr, "oomkit report: cannot read profile %s: %s\n", path, why);
         return OOMKIT_EXIT_USAGE;
     }
     return 0;
@@ -46,20 +54,25 @@ static int cmd_report(int argc, char **argv)
         { "help", no_argument, NULL, 'h' },       { NULL, 0, NULL, 0 },
     };
     const char *type = NULL, *svg = NULL, *diff = NULL;
-    bool leaks = false, json = false;
+    bool leaks = false, json = false, top_given = false;
     long top = 20;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "t:n:s:d:ljh", opts, NULL)) != -1) {
         switch (c) {
         case 't': type = optarg; break;
-        case 'n':
-            top = strtol(optarg, NULL, 10);
-            if (top <= 0) {
-                fprintf(stderr, "oomkit report: --top needs a positive number\n");
+        case 'n': {
+            char *end;
+            errno = 0;
+            top = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || errno != 0 || top <= 0) {
+                fprintf(stderr, "oomkit report: --top needs a positive whole number, not '%s'\n",
+                        optarg);
                 return OOMKIT_EXIT_USAGE;
             }
+            top_given = true;
             break;
+        }
         case 's': svg = optarg; break;
         case 'd': diff = optarg; break;
         case 'l': leaks = true; break;
@@ -70,6 +83,12 @@ static int cmd_report(int argc, char **argv)
     }
     if (optind != argc - 1) {
         fprintf(stderr, "oomkit report: expected exactly one PROFILE (see --help)\n");
+        return OOMKIT_EXIT_USAGE;
+    }
+    /* The leak list has its own columns and lists every site. */
+    if (leaks && (type != NULL || svg != NULL || diff != NULL || top_given)) {
+        fprintf(stderr, "oomkit report: --leaks takes only --json (not --type, --top, --svg or "
+                        "--diff)\n");
         return OOMKIT_EXIT_USAGE;
     }
     struct oomkit__pprof_profile p;

@@ -155,7 +155,14 @@ int oomkit__pprof_read_file(const char *path, struct oomkit__pprof_profile *p)
         ssize_t r = read(fd, raw + got, len - got);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r <= 0)
+        if (r < 0) {
+            /* EISDIR for a directory, EIO for a bad disk: not a profile. */
+            int e = -errno;
+            close(fd);
+            oomkit__free(raw);
+            return e;
+        }
+        if (r == 0)
             break;
         got += (size_t)r;
     }

@@ -210,12 +210,56 @@ static void test_svg_and_diff(void **state)
     assert_non_null(strstr(out, "data-w=\"0.333333333\""));
 }
 
+/* stderr of `oomkit ARGS` into out; returns the exit code. */
+static int oomkit_err(const char *args, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "'%s/oomkit' %s 2>&1 >/dev/null", getenv("OOMKIT_BINARY_DIR"),
+             args);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    size_t got = fread(out, 1, cap - 1, f);
+    out[got] = '\0';
+    int st = pclose(f);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Bad options and inputs are refused with a reason, not read another way. */
+static void test_bad_options_and_inputs(void **state)
+{
+    (void)state;
+    char prof[512], junk[512], svg[512], args[2000], out[4096];
+    snprintf(prof, sizeof(prof), "%s/now3.pb.gz", dir);
+    snprintf(junk, sizeof(junk), "%s/junk.pb.gz", dir);
+    snprintf(svg, sizeof(svg), "%s/never.svg", dir);
+    write_profile(prof, 1, 10, 1000);
+    /* '1e9' is not 1 row; --leaks lists every site and draws nothing. */
+    snprintf(args, sizeof(args), "report %s --top 1e9", prof);
+    assert_int_equal(oomkit_err(args, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "'1e9'"));
+    snprintf(args, sizeof(args), "report %s --leaks --svg %s", prof, svg);
+    assert_int_equal(oomkit_err(args, out, sizeof(out)), 2);
+    assert_int_equal(access(svg, F_OK), -1);
+    /* A directory and a file that is no profile say which they are. */
+    snprintf(args, sizeof(args), "report %s", dir);
+    assert_int_equal(oomkit_err(args, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "Is a directory"));
+    FILE *f = fopen(junk, "w");
+    assert_non_null(f);
+    fputs("not a profile", f);
+    fclose(f);
+    snprintf(args, sizeof(args), "report %s", junk);
+    assert_int_equal(oomkit_err(args, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "not a pprof profile"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_top_and_leaks),
         cmocka_unit_test(test_json_and_ci),
         cmocka_unit_test(test_svg_and_diff),
+        cmocka_unit_test(test_bad_options_and_inputs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
