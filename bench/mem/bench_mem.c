@@ -9,9 +9,11 @@
  * Prints one line per measure: wall ms (min, median, mean) and CPU ms
  * (user, system, mean per run) from getrusage. */
 #include "bench/bench_registry.h"
+#include "cli/cli.h"
 
 #include "oomkit/mem.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,16 +72,20 @@ static int bench_mem(int argc, char **argv)
                 "usage: oomkit bench mem maps PID [RUNS] | cgroups DIR [RUNS]\n");
         return help ? OOMKIT_EXIT_OK : OOMKIT_EXIT_USAGE;
     }
-    int runs = argc > 3 ? atoi(argv[3]) : 10;
-    if (runs < 1 || runs > 10000) {
-        fprintf(stderr, "oomkit bench mem: RUNS must be 1..10000\n");
+    uint64_t runs = 10, pid = 0;
+    if (argc > 4) {
+        fprintf(stderr, "oomkit bench mem: unexpected argument '%s'\n", argv[4]);
         return OOMKIT_EXIT_USAGE;
     }
+    if (argc > 3 && oomkit__cli_number("bench mem", "RUNS", argv[3], 1, 10000, &runs) != 0)
+        return OOMKIT_EXIT_USAGE;
     int maps = strcmp(argv[1], "maps") == 0;
     if (!maps && strcmp(argv[1], "cgroups") != 0) {
-        fprintf(stderr, "oomkit bench mem: expected maps or cgroups\n");
+        fprintf(stderr, "oomkit bench mem: expected maps or cgroups, not '%s'\n", argv[1]);
         return OOMKIT_EXIT_USAGE;
     }
+    if (maps && oomkit__cli_number("bench mem", "PID", argv[2], 1, INT32_MAX, &pid) != 0)
+        return OOMKIT_EXIT_USAGE;
     oomkit_mem_ctx *ctx = NULL;
     if (oomkit_mem_ctx_open(NULL, &ctx) != 0)
         return OOMKIT_EXIT_FAIL;
@@ -89,7 +95,7 @@ static int bench_mem(int argc, char **argv)
         oomkit_mem_ctx_close(ctx);
         return OOMKIT_EXIT_USAGE;
     }
-    double *wall = calloc((size_t)runs, sizeof *wall);
+    double *wall = calloc(runs, sizeof *wall);
     if (!wall) {
         oomkit_mem_ctx_close(ctx);
         return OOMKIT_EXIT_FAIL;
@@ -98,12 +104,12 @@ static int bench_mem(int argc, char **argv)
     size_t items = 0;
     int rc = 0;
     cpu_ms(&u0, &s0);
-    for (int r = 0; r < runs && rc == 0; r++) {
+    for (uint64_t r = 0; r < runs && rc == 0; r++) {
         double t0 = now_ms();
         if (maps) {
             oomkit_mem_breakdown b;
             oomkit_mem_maps *m = NULL;
-            rc = oomkit_mem_breakdown_read(ctx, (pid_t)atoi(argv[2]), &b, &m, NULL);
+            rc = oomkit_mem_breakdown_read(ctx, (pid_t)pid, &b, &m, NULL);
             items = oomkit_mem_maps_count(m);
             oomkit_mem_maps_free(m);
         } else {
@@ -117,20 +123,21 @@ static int bench_mem(int argc, char **argv)
     }
     cpu_ms(&u1, &s1);
     if (rc != 0) {
-        fprintf(stderr, "oomkit bench mem: %s (%s)\n", oomkit_strerror(rc),
-                oomkit_mem_ctx_last_path(ctx));
+        const char *where = oomkit_mem_ctx_last_path(ctx);
+        fprintf(stderr, "oomkit bench mem: %s%s%s\n", oomkit_strerror(rc),
+                where != NULL && where[0] != '\0' ? " reading " : "", where != NULL ? where : "");
         free(wall);
         oomkit_mem_ctx_close(ctx);
         return OOMKIT_EXIT_FAIL;
     }
     double sum = 0;
-    for (int r = 0; r < runs; r++)
+    for (uint64_t r = 0; r < runs; r++)
         sum += wall[r];
-    qsort(wall, (size_t)runs, sizeof *wall, cmp_double);
+    qsort(wall, runs, sizeof *wall, cmp_double);
     printf("%s %zu items: wall min %.1f median %.1f mean %.1f ms; cpu per run user %.1f "
-           "system %.1f ms (%d runs)\n",
-           maps ? "maps" : "cgroups", items, wall[0], wall[runs / 2], sum / runs,
-           (u1 - u0) / runs, (s1 - s0) / runs, runs);
+           "system %.1f ms (%" PRIu64 " runs)\n",
+           maps ? "maps" : "cgroups", items, wall[0], wall[runs / 2], sum / (double)runs,
+           (u1 - u0) / (double)runs, (s1 - s0) / (double)runs, runs);
     free(wall);
     oomkit_mem_ctx_close(ctx);
     return OOMKIT_EXIT_OK;

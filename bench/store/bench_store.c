@@ -67,21 +67,6 @@ static void usage(FILE *out)
             "(the message names the line), 3 a structure failed or answered wrongly.\n");
 }
 
-static int parse_count(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = s[0] == '-' ? 0 : strtoull(s, &end, 10);
-    if (s[0] == '-' || s[0] == '\0' || errno != 0 || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, "oomkit bench store: %s wants a number from %" PRIu64 " to %" PRIu64
-                        ", not '%s'\n",
-                opt, min, max, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* Marks the structures named in a comma-separated list. */
 static int pick_structures(const char *list, int *chosen)
 {
@@ -188,12 +173,13 @@ static int bench_store(int argc, char **argv)
             tsv = optarg;
             break;
         case 'n':
-            if (parse_count("--objects", optarg, 1, 100000000, &objects) != 0)
+            if (oomkit__cli_number("bench store", "--objects", optarg, 1, 100000000, &objects) !=
+                0)
                 return OOMKIT_EXIT_USAGE;
             have_objects = 1;
             break;
         case 's':
-            if (parse_count("--seed", optarg, 0, UINT64_MAX, &seed) != 0)
+            if (oomkit__cli_number("bench store", "--seed", optarg, 0, UINT64_MAX, &seed) != 0)
                 return OOMKIT_EXIT_USAGE;
             break;
         case 'j':
@@ -219,11 +205,13 @@ static int bench_store(int argc, char **argv)
             svg_out = optarg;
             break;
         case 'r':
-            if (parse_count("--reconcile-cycles", optarg, 1, 1000000, &cycles) != 0)
+            if (oomkit__cli_number("bench store", "--reconcile-cycles", optarg, 1, 1000000,
+                                   &cycles) != 0)
                 return OOMKIT_EXIT_USAGE;
             break;
         case 'l':
-            if (parse_count("--lookups", optarg, 1, 1000000000, &lookups) != 0)
+            if (oomkit__cli_number("bench store", "--lookups", optarg, 1, 1000000000,
+                                   &lookups) != 0)
                 return OOMKIT_EXIT_USAGE;
             have_lookups = 1;
             break;

@@ -14,6 +14,8 @@
 
 #include "cli/dispatch.h"
 
+#include <stdint.h>
+
 enum {
     OOMKIT_EXIT_OK = 0,
     OOMKIT_EXIT_FINDINGS = 1, /* the command ran and found what it reports */
@@ -33,5 +35,12 @@ void oomkit__cli_register(struct oomkit_cli_command *cmd);
 
 /* True when argv holds -h or --help anywhere before a "--". */
 int oomkit__cli_wants_help(int argc, char **argv);
+
+/* Parses s, all of it, as a whole decimal number from min to max into
+ * *out. 0, or -1 after telling stderr which value of which option (what,
+ * e.g. "--objects" or "RUNS") of `oomkit CMD` was wrong and what it takes:
+ * "1e9" or "12x" is refused, not read as 1 or 12. */
+int oomkit__cli_number(const char *cmd, const char *what, const char *s, uint64_t min,
+                       uint64_t max, uint64_t *out);
 
 #endif

@@ -32,24 +32,6 @@ static void usage(FILE *out)
             OOMKIT_GEN_MAX_NAMESPACES, oomkit__gen_key_count());
 }
 
-/* Parses a whole unsigned decimal option value; 0 on success. */
-static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (s[0] == '-' || s[0] == '\0')
-        goto bad;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        goto bad;
-    *out = v;
-    return 0;
-bad:
-    fprintf(stderr, "oomkit gen-state: %s wants a number up to %" PRIu64 ", not '%s'\n", opt, max,
-            s);
-    return -1;
-}
-
 static int cmd_gen_state(int argc, char **argv)
 {
     if (oomkit__cli_wants_help(argc, argv)) {
@@ -58,6 +40,7 @@ static int cmd_gen_state(int argc, char **argv)
     }
     struct oomkit_gen_opts o = OOMKIT_GEN_DEFAULT_OPTS;
     const char *path = NULL;
+    int max_keys_given = 0;
     static const struct option longopts[] = {
         { "objects", required_argument, NULL, 'n' },  { "seed", required_argument, NULL, 's' },
         { "namespaces", required_argument, NULL, 'k' }, { "min-keys", required_argument, NULL, 'a' },
@@ -71,20 +54,27 @@ static int cmd_gen_state(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            if (parse_u64("--objects", optarg, UINT64_MAX / 4, &o.objects) != 0)
+            if (oomkit__cli_number("gen-state", "--objects", optarg, 1, UINT64_MAX / 4,
+                                   &o.objects) != 0)
                 return OOMKIT_EXIT_USAGE;
             break;
         case 's':
-            if (parse_u64("--seed", optarg, UINT64_MAX, &o.seed) != 0)
+            if (oomkit__cli_number("gen-state", "--seed", optarg, 0, UINT64_MAX, &o.seed) != 0)
                 return OOMKIT_EXIT_USAGE;
             break;
         case 'k':
+            if (oomkit__cli_number("gen-state", "--namespaces", optarg, 1,
+                                   OOMKIT_GEN_MAX_NAMESPACES, &v) != 0)
+                return OOMKIT_EXIT_USAGE;
+            o.namespaces = (uint32_t)v;
+            break;
         case 'a':
         case 'b':
-            if (parse_u64(c == 'k' ? "--namespaces" : c == 'a' ? "--min-keys" : "--max-keys",
-                          optarg, UINT32_MAX, &v) != 0)
+            if (oomkit__cli_number("gen-state", c == 'a' ? "--min-keys" : "--max-keys", optarg, 1,
+                                   oomkit__gen_key_count(), &v) != 0)
                 return OOMKIT_EXIT_USAGE;
-            *(c == 'k' ? &o.namespaces : c == 'a' ? &o.min_keys : &o.max_keys) = (uint32_t)v;
+            *(c == 'a' ? &o.min_keys : &o.max_keys) = (uint32_t)v;
+            max_keys_given |= c == 'b';
             break;
         case 'o':
             path = optarg;
@@ -100,6 +90,12 @@ static int cmd_gen_state(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "oomkit gen-state: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return OOMKIT_EXIT_USAGE;
+    }
+    if (o.min_keys > o.max_keys) {
+        fprintf(stderr, "oomkit gen-state: --min-keys %u is above --max-keys %u (%s)\n",
+                o.min_keys, o.max_keys,
+                max_keys_given ? "give a smaller --min-keys" : "the default; give --max-keys");
         return OOMKIT_EXIT_USAGE;
     }
     const char *why;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -246,6 +247,36 @@ static void test_options(void **state)
     assert_int_equal(bt_run(cmd, NULL, NULL), 2);
     snprintf(cmd, sizeof(cmd), "'%s' gen-state --bogus", bt_oomkit());
     assert_int_equal(bt_run(cmd, NULL, NULL), 2);
+    /* Numbers are whole or refused: '1e3' is not 1, '-1' not 2^64 - 1, and
+     * the message gives the real range. */
+    const char *bad[][2] = {
+        { "--objects 1e3", "not '1e3'" },
+        { "--namespaces -1", "from 1 to 2804" },
+        { "--max-keys 99", "from 1 to 54" },
+        { "--min-keys 20", "above --max-keys 16 (the default" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(cmd, sizeof(cmd), "'%s' gen-state %s", bt_oomkit(), bad[i][0]);
+        err = NULL;
+        assert_int_equal(bt_run(cmd, NULL, &err), 2);
+        assert_non_null(strstr(err, bad[i][1]));
+        free(err);
+    }
+    /* A failed write leaves the file as it was, not half a workload. */
+    const char *kept = tmp_path("kept.tsv");
+    FILE *f = fopen(kept, "w");
+    assert_non_null(f);
+    fputs("old\n", f);
+    fclose(f);
+    snprintf(cmd, sizeof(cmd), "ulimit -f 8; trap '' XFSZ; '%s' gen-state --objects 20000 -o '%s'",
+             bt_oomkit(), kept);
+    err = NULL;
+    assert_int_equal(bt_run(cmd, NULL, &err), 3);
+    assert_non_null(strstr(err, "File too large"));
+    free(err);
+    struct stat st;
+    assert_int_equal(stat(kept, &st), 0);
+    assert_int_equal(st.st_size, 4);
     char *out = NULL;
     snprintf(cmd, sizeof(cmd), "'%s' gen-state --help", bt_oomkit());
     assert_int_equal(bt_run(cmd, &out, NULL), 0);
