@@ -47,7 +47,7 @@ static int cmd_bench(int argc, char **argv)
         fprintf(stderr, "oomkit bench: %s\n", path);
         return OOMKIT_EXIT_FAIL;
     }
-    /* argv[0] is "bench"; oomkit-bench takes the benchmark's name next. */
+    /* argv[0] is "oomkit bench"; oomkit-bench takes the benchmark's name next. */
     argv[0] = path;
     fflush(NULL);
     execv(path, argv);

@@ -6,9 +6,10 @@
  *   static int cmd_inspect(int argc, char **argv) { ... }
  *   OOMKIT_COMMAND(inspect, "where is a process's memory?", cmd_inspect)
  *
- * A command's function gets argv[0] = its own name and returns the process
- * exit code. Exit codes shared by all commands are below; a command may
- * document more of its own from 10 up. */
+ * A command's function gets argv[0] = its full name ("oomkit inspect", as
+ * getopt's messages then say) and returns the process exit code. Exit
+ * codes shared by all commands are below; a command may document more of
+ * its own from 10 up. */
 #ifndef OOMKIT_CLI_H
 #define OOMKIT_CLI_H
 

@@ -38,8 +38,13 @@ int oomkit__cli_dispatch(struct oomkit_cli_command *head, int argc, char **argv,
         return OOMKIT_EXIT_OK;
     }
     for (struct oomkit_cli_command *c = head; c != NULL; c = c->next) {
-        if (strcmp(c->name, argv[1]) == 0)
+        if (strcmp(c->name, argv[1]) == 0) {
+            /* getopt names argv[0] in its messages: "oomkit report: ...". */
+            static char full[128];
+            snprintf(full, sizeof(full), "%s %s", prog, c->name);
+            argv[1] = full;
             return c->run(argc - 1, argv + 1);
+        }
     }
     fprintf(stderr, "%s: unknown %s '%s' (see %s --help)\n", prog, what, argv[1], prog);
     return OOMKIT_EXIT_USAGE;
