@@ -107,8 +107,9 @@ int oomkit_mem_ctx_open(const oomkit_mem_options *opts, oomkit_mem_ctx **out);
 void oomkit_mem_ctx_close(oomkit_mem_ctx *ctx);
 
 /* The path (as seen by the target system, without the root prefix) of the
- * last file whose open or read failed in this context, "" if none. Owned
- * by ctx; valid until the next call that uses ctx.
+ * last file whose open or read failed, or whose content could not be
+ * parsed, in this context, "" if none. Owned by ctx; valid until the next
+ * call that uses ctx.
  * Thread safety: same thread as the context's other calls. */
 const char *oomkit_mem_ctx_last_path(const oomkit_mem_ctx *ctx);
 
@@ -388,6 +389,15 @@ typedef struct oomkit_mem_cgroup_ref {
 int oomkit_mem_cgroup_of_pid(oomkit_mem_ctx *ctx, pid_t pid,
                              const oomkit_mem_cgroup_layout *layout,
                              oomkit_mem_cgroup_ref *out);
+
+/* A ref for a cgroup named either way a user writes one: a directory
+ * ("/sys/fs/cgroup/memory/kubepods") or a path inside the memory
+ * hierarchy ("/kubepods", as /proc/PID/cgroup and `oomkit top` print it),
+ * looked for under the memory controller's mount of layout. -ENOENT if
+ * neither is a memory cgroup.
+ * Thread safety: one thread per ctx. */
+int oomkit_mem_cgroup_ref_resolve(oomkit_mem_ctx *ctx, const oomkit_mem_cgroup_layout *layout,
+                                  const char *path, oomkit_mem_cgroup_ref *out);
 
 /* Builds a ref for a cgroup directory (target-system path), detecting the
  * version from its files (memory.current: 2; memory.usage_in_bytes: 1).

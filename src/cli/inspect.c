@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum {
     EXIT_NO_PROCESS = 10,
@@ -245,13 +246,18 @@ static int fail(const char *what, int rc, oomkit_mem_ctx *ctx, long pid)
         fprintf(stderr, "oomkit inspect: no such process: %ld\n", pid);
         return EXIT_NO_PROCESS;
     }
+    const char *where = oomkit_mem_ctx_last_path(ctx);
     if (rc == -EACCES || rc == -EPERM) {
-        fprintf(stderr, "oomkit inspect: permission denied reading %s (run as the process "
-                        "owner or root)\n", oomkit_mem_ctx_last_path(ctx));
+        /* Root is refused too when a security module or a container's
+         * ptrace rules say so. */
+        fprintf(stderr, "oomkit inspect: permission denied reading %s (%s)\n", where,
+                geteuid() == 0 ? "refused even to root: a security module, or the process is "
+                                 "outside this container's reach"
+                               : "run as the process owner or root");
         return EXIT_DENIED;
     }
-    fprintf(stderr, "oomkit inspect: cannot read %s of process %ld: %s (%s)\n", what, pid,
-            oomkit_strerror(rc), oomkit_mem_ctx_last_path(ctx));
+    fprintf(stderr, "oomkit inspect: cannot read %s of process %ld: %s%s%s%s\n", what, pid,
+            oomkit_strerror(rc), where[0] != '\0' ? " (" : "", where, where[0] != '\0' ? ")" : "");
     return OOMKIT_EXIT_FAIL;
 }
 
@@ -296,6 +302,8 @@ static int cmd_inspect(int argc, char **argv)
         fprintf(stderr, "oomkit inspect: not a process id: %s\n", argv[optind]);
         return OOMKIT_EXIT_USAGE;
     }
+    if (sysroot != NULL && oomkit__cli_directory("inspect", "--sysroot", sysroot) != 0)
+        return OOMKIT_EXIT_USAGE;
     oomkit_mem_options o = { .root = sysroot };
     oomkit_mem_ctx *ctx = NULL;
     int rc = oomkit_mem_ctx_open(&o, &ctx);

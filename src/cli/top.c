@@ -30,8 +30,9 @@ static void help(FILE *out)
         "  --cgroups      memory cgroups, ranked by working set (usage - inactive_file,\n"
         "                 as cAdvisor and the kubelet compute it), with limit, headroom\n"
         "                 (limit - working set) and OOM kills\n"
-        "  --root PATH    walk the cgroup tree under PATH (default: the memory\n"
-        "                 hierarchy's mount, v1 memory controller or cgroup2)\n"
+        "  --root PATH    walk the cgroup tree under PATH, a directory or a cgroup as\n"
+        "                 listed here (/kubepods) (default: the memory hierarchy's\n"
+        "                 mount, v1 memory controller or cgroup2)\n"
         "  --leaves       only cgroups without child cgroups (skips the aggregates)\n"
         "  -n N           show N entries (default 10)\n"
         "  --csv, --json  machine-readable output, sizes in bytes; absent values are\n"
@@ -244,20 +245,22 @@ static int visit_cgroup(const char *dir, void *arg)
 static int top_cgroups(oomkit_mem_ctx *ctx, const char *root, long n, int out, int leaves)
 {
     char rootbuf[OOMKIT_MEM_PATH_MAX];
+    oomkit_mem_cgroup_layout layout;
+    int rc = oomkit_mem_cgroup_detect(ctx, &layout);
     if (!root) {
-        oomkit_mem_cgroup_layout l;
-        int rc = oomkit_mem_cgroup_detect(ctx, &l);
-        if (rc < 0 || l.memory_version == 0) {
+        if (rc < 0 || layout.memory_version == 0) {
             fprintf(stderr, "oomkit top: no memory cgroup hierarchy is mounted%s\n",
                     rc < 0 ? " (cannot read /proc/self/mountinfo)" : "");
             return OOMKIT_EXIT_FAIL;
         }
         snprintf(rootbuf, sizeof rootbuf, "%s",
-                 l.memory_version == 1 ? l.v1_memory_mount : l.v2_mount);
+                 layout.memory_version == 1 ? layout.v1_memory_mount : layout.v2_mount);
         root = rootbuf;
     }
+    /* --root takes the paths this command prints ("/kubepods") too. */
     oomkit_mem_cgroup_ref ref;
-    int rc = oomkit_mem_cgroup_ref_from_dir(ctx, root, &ref);
+    rc = rc < 0 ? oomkit_mem_cgroup_ref_from_dir(ctx, root, &ref)
+                : oomkit_mem_cgroup_ref_resolve(ctx, &layout, root, &ref);
     if (rc < 0) {
         fprintf(stderr, "oomkit top: %s is not a memory cgroup: %s\n", root,
                 oomkit_strerror(rc));
@@ -405,6 +408,8 @@ static int cmd_top(int argc, char **argv)
         fprintf(stderr, "oomkit top: --root and --leaves apply to --cgroups\n");
         return OOMKIT_EXIT_USAGE;
     }
+    if (sysroot != NULL && oomkit__cli_directory("top", "--sysroot", sysroot) != 0)
+        return OOMKIT_EXIT_USAGE;
     oomkit_mem_options o = { .root = sysroot };
     oomkit_mem_ctx *ctx = NULL;
     int rc = oomkit_mem_ctx_open(&o, &ctx);

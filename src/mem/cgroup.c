@@ -126,6 +126,21 @@ int oomkit_mem_cgroup_ref_from_dir(oomkit_mem_ctx *ctx, const char *dir,
     return 0;
 }
 
+int oomkit_mem_cgroup_ref_resolve(oomkit_mem_ctx *ctx, const oomkit_mem_cgroup_layout *layout,
+                                  const char *path, oomkit_mem_cgroup_ref *out)
+{
+    if (!layout || !path)
+        return -EINVAL;
+    int rc = oomkit_mem_cgroup_ref_from_dir(ctx, path, out);
+    if (rc != -ENOENT || path[0] != '/')
+        return rc;
+    const char *mnt = layout->memory_version == 1 ? layout->v1_memory_mount : layout->v2_mount;
+    char full[OOMKIT_MEM_PATH_MAX];
+    if (mnt[0] == '\0' || (size_t)snprintf(full, sizeof full, "%s%s", mnt, path) >= sizeof full)
+        return -ENOENT;
+    return oomkit_mem_cgroup_ref_from_dir(ctx, full, out);
+}
+
 /* Reads dir/name into ctx->buf. */
 static int read_cg(oomkit_mem_ctx *ctx, const char *dir, const char *name, size_t *len)
 {

@@ -242,7 +242,7 @@ int oomkit_mem_maps_read(oomkit_mem_ctx *ctx, pid_t pid, unsigned flags,
         size_t have = carry + (size_t)n;
         long used = feed(&b, ctx->buf, have, n == 0);
         if (used < 0) {
-            rc = (int)used;
+            rc = oomkit__mem_failed(ctx, path, (int)used);
             break;
         }
         carry = have - (size_t)used;

@@ -35,6 +35,10 @@ int oomkit__mem_path(const oomkit_mem_ctx *ctx, const char *path, char *out);
  * recording the path in ctx->last_path on failure. */
 int oomkit__mem_open(oomkit_mem_ctx *ctx, const char *path);
 
+/* Records path in ctx->last_path: a file read but not understood. Returns
+ * rc (negative). */
+int oomkit__mem_failed(oomkit_mem_ctx *ctx, const char *path, int rc);
+
 /* Reads the whole file at path into ctx->buf (growing it), NUL-terminates
  * it and sets *len. Returns 0 or a negative errno (path recorded). */
 int oomkit__mem_read(oomkit_mem_ctx *ctx, const char *path, size_t *len);

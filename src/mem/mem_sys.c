@@ -37,6 +37,12 @@ static void remember(oomkit_mem_ctx *ctx, const char *path)
     ctx->last_path[n] = '\0';
 }
 
+int oomkit__mem_failed(oomkit_mem_ctx *ctx, const char *path, int rc)
+{
+    remember(ctx, path);
+    return rc;
+}
+
 int oomkit__mem_open(oomkit_mem_ctx *ctx, const char *path)
 {
     char full[OOMKIT_MEM_PATH_MAX];

@@ -61,6 +61,15 @@ const char *oomkit_mem_ctx_root(const oomkit_mem_ctx *ctx)
     return (ctx && ctx->root_len) ? ctx->root : "/";
 }
 
+/* /proc/PID/<name>, or the task's file when tid > 0. */
+static void proc_path(char path[96], pid_t pid, pid_t tid, const char *name)
+{
+    if (tid > 0)
+        snprintf(path, 96, "/proc/%d/task/%d/%s", (int)pid, (int)tid, name);
+    else
+        snprintf(path, 96, "/proc/%d/%s", (int)pid, name);
+}
+
 /* Reads /proc/PID/<name> (or the task's file when tid > 0) into ctx->buf. */
 static int read_proc(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, const char *name,
                      size_t *len)
@@ -68,12 +77,19 @@ static int read_proc(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, const char *name
     if (!ctx || pid <= 0)
         return -EINVAL;
     char path[96];
-    if (tid > 0)
-        snprintf(path, sizeof path, "/proc/%d/task/%d/%s", (int)pid, (int)tid, name);
-    else
-        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    proc_path(path, pid, tid, name);
     int rc = oomkit__mem_read(ctx, path, len);
     return rc < 0 ? oomkit__mem_proc_err(ctx, pid, rc) : 0;
+}
+
+/* rc of parsing the file read_proc read: a failure names that file. */
+static int parsed(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, const char *name, int rc)
+{
+    if (rc >= 0)
+        return rc;
+    char path[96];
+    proc_path(path, pid, tid, name);
+    return oomkit__mem_failed(ctx, path, rc);
 }
 
 int oomkit_mem_status_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_status *out)
@@ -82,7 +98,7 @@ int oomkit_mem_status_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_status *ou
     if (!out)
         return -EINVAL;
     int rc = read_proc(ctx, pid, 0, "status", &len);
-    return rc < 0 ? rc : oomkit__parse_status(ctx->buf, len, out);
+    return rc < 0 ? rc : parsed(ctx, pid, 0, "status", oomkit__parse_status(ctx->buf, len, out));
 }
 
 int oomkit_mem_statm_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_statm *out)
@@ -91,7 +107,9 @@ int oomkit_mem_statm_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_statm *out)
     if (!out)
         return -EINVAL;
     int rc = read_proc(ctx, pid, 0, "statm", &len);
-    return rc < 0 ? rc : oomkit__parse_statm(ctx->buf, len, ctx->page_size_bytes, out);
+    return rc < 0 ? rc
+                  : parsed(ctx, pid, 0, "statm",
+                           oomkit__parse_statm(ctx->buf, len, ctx->page_size_bytes, out));
 }
 
 int oomkit_mem_pstat_read(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, oomkit_mem_pstat *out)
@@ -100,7 +118,9 @@ int oomkit_mem_pstat_read(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, oomkit_mem_
     if (!out)
         return -EINVAL;
     int rc = read_proc(ctx, pid, tid, "stat", &len);
-    return rc < 0 ? rc : oomkit__parse_pstat(ctx->buf, len, ctx->page_size_bytes, out);
+    return rc < 0 ? rc
+                  : parsed(ctx, pid, tid, "stat",
+                           oomkit__parse_pstat(ctx->buf, len, ctx->page_size_bytes, out));
 }
 
 int oomkit_mem_smaps_rollup_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_smaps_fields *out)
@@ -122,7 +142,7 @@ int oomkit_mem_smaps_rollup_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_smap
         oomkit__smaps_fields_clear(out);
         return 0;
     }
-    return oomkit__parse_smaps_rollup(ctx->buf, len, out);
+    return parsed(ctx, pid, 0, "smaps_rollup", oomkit__parse_smaps_rollup(ctx->buf, len, out));
 }
 
 int oomkit_mem_thread_sp(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, uint64_t *sp)
@@ -201,7 +221,9 @@ int oomkit_mem_meminfo_read(oomkit_mem_ctx *ctx, oomkit_mem_meminfo *out)
     if (!ctx || !out)
         return -EINVAL;
     int rc = oomkit__mem_read(ctx, "/proc/meminfo", &len);
-    return rc < 0 ? rc : oomkit__parse_meminfo(ctx->buf, len, out);
+    if (rc == 0 && (rc = oomkit__parse_meminfo(ctx->buf, len, out)) < 0)
+        oomkit__mem_failed(ctx, "/proc/meminfo", rc);
+    return rc;
 }
 
 int oomkit_mem_psi_read(oomkit_mem_ctx *ctx, oomkit_mem_psi *out)
@@ -212,7 +234,8 @@ int oomkit_mem_psi_read(oomkit_mem_ctx *ctx, oomkit_mem_psi *out)
     int rc = oomkit__mem_read(ctx, "/proc/pressure/memory", &len);
     if (rc < 0)
         return rc;
-    return oomkit__parse_psi(ctx->buf, len, out);
+    rc = oomkit__parse_psi(ctx->buf, len, out);
+    return rc < 0 ? oomkit__mem_failed(ctx, "/proc/pressure/memory", rc) : rc;
 }
 
 int oomkit__mem_proc_alive(oomkit_mem_ctx *ctx, pid_t pid)

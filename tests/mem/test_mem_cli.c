@@ -202,6 +202,39 @@ static void test_exit_codes(void **state)
     assert_non_null(strstr(out_buf, "--leaves"));
 }
 
+/* Bad input is named: a missing --sysroot, and the file that would not
+ * parse rather than whichever file was opened last. */
+static void test_errors_name_their_cause(void **state)
+{
+    (void)state;
+    assert_int_equal(run(NULL, "inspect 1 --sysroot /nonexistent-sysroot"), 2);
+    assert_non_null(strstr(out_buf, "--sysroot /nonexistent-sysroot: No such file"));
+    assert_int_equal(run(NULL, "top --sysroot /nonexistent-sysroot"), 2);
+    char dir[] = "/tmp/oomkit-mem-cli-XXXXXX", cmd[512], args[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd,
+             "cp -r '%s/tests/fixtures/proc/k6/.' '%s' && echo '55-zz junk' > '%s/proc/1234/smaps'",
+             getenv("OOMKIT_SOURCE_DIR"), dir, dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(args, sizeof args, "inspect 1234 --sysroot %s", dir);
+    assert_int_equal(run(NULL, args), 3);
+    assert_non_null(strstr(out_buf, "(/proc/1234/smaps)"));
+    snprintf(cmd, sizeof cmd, "echo 'no colon here' > '%s/proc/1234/status'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(run(NULL, args), 3);
+    assert_non_null(strstr(out_buf, "(/proc/1234/status)"));
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* --root takes a cgroup as the table lists it, under the memory mount. */
+static void test_top_root_as_listed(void **state)
+{
+    (void)state;
+    assert_int_equal(run("cgroup/v2", "top --csv --leaves --root /kubepods.slice"), 0);
+    assert_non_null(strstr(out_buf, "\"/kubepods-burstable.slice/pod1\",2,786432000,"));
+}
+
 static void test_permission_denied(void **state)
 {
     (void)state;
@@ -251,6 +284,8 @@ int main(void)
         cmocka_unit_test(test_top_procs),
         cmocka_unit_test(test_inspect_fixture),
         cmocka_unit_test(test_exit_codes),
+        cmocka_unit_test(test_errors_name_their_cause),
+        cmocka_unit_test(test_top_root_as_listed),
         cmocka_unit_test(test_permission_denied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
