@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 struct keys {
@@ -73,24 +74,40 @@ static int load_keys(const char *path, struct keys *K, char *err, size_t errcap)
         snprintf(err, errcap, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    if (size < 0) {
-        fclose(f);
-        snprintf(err, errcap, "cannot size %s", path);
-        return -1;
+    /* Sized from fstat (+1, so one read reaches EOF), but read to the end
+     * rather than trust a size: a directory opens and then fails to read
+     * (EISDIR), and a pipe has none. */
+    struct stat sb;
+    size_t size = 0, cap = 1 << 20;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
+        cap = (size_t)sb.st_size + 1;
+    K->text = malloc(cap + 1);
+    while (K->text != NULL) {
+        size += fread(K->text + size, 1, cap - size, f);
+        if (size < cap)
+            break;
+        char *t = realloc(K->text, cap * 2 + 1);
+        if (t == NULL) {
+            free(K->text);
+            K->text = NULL;
+        } else {
+            K->text = t;
+            cap *= 2;
+        }
     }
-    K->text = malloc((size_t)size + 1);
-    if (K->text == NULL || fread(K->text, 1, (size_t)size, f) != (size_t)size) {
-        fclose(f);
-        snprintf(err, errcap, "cannot read %s", path);
-        return -1;
-    }
+    int bad = 0;
+    if (K->text == NULL)
+        bad = ENOMEM;
+    else if (ferror(f))
+        bad = errno != 0 ? errno : EIO;
     fclose(f);
+    if (bad != 0) {
+        snprintf(err, errcap, "cannot read %s: %s", path, strerror(bad));
+        return -1;
+    }
     K->text[size] = '\0';
     size_t lines = 1;
-    for (long i = 0; i < size; i++)
+    for (size_t i = 0; i < size; i++)
         lines += K->text[i] == '\n';
     K->k = malloc(lines * sizeof(*K->k));
     size_t n = 0, total = 0;
@@ -131,6 +148,46 @@ static int load_keys(const char *path, struct keys *K, char *err, size_t errcap)
     }
     free(perm);
     return 0;
+}
+
+/* The 1-based line of key i: keys are in file order, the '\n' of every
+ * line with a key became that key's NUL, and the '\n's left are those of
+ * the empty lines before it. */
+static size_t line_of(const struct keys *K, size_t i)
+{
+    size_t empty = 0;
+    for (const char *p = K->text; p < K->k[i].ptr; p++)
+        empty += *p == '\n';
+    return i + empty + 1;
+}
+
+/* A repeated key fails every function's build (CMPH's without saying why)
+ * and shrinks the GLib table, so it is found once, before anything is
+ * measured: oomkit's build names the first repeat. Untimed. */
+static int check_unique(const char *path, const struct keys *K)
+{
+    size_t dup = 0;
+    oomkit_mph_options o;
+    memset(&o, 0, sizeof(o));
+    o.error_index = &dup;
+    oomkit_mph *m = NULL;
+    int rc = oomkit_mph_build(K->k, K->n, &o, &m);
+    oomkit_mph_close(m);
+    if (rc == -EEXIST) {
+        fprintf(stderr, "oomkit bench mph: %s:%zu: duplicate key '%.*s'\n", path, line_of(K, dup),
+                (int)K->k[dup].len, K->k[dup].ptr);
+        return -1;
+    }
+    return 0; /* any other failure shows where oomkit-mph is measured */
+}
+
+static void keys_free(struct keys *K)
+{
+    free(K->text);
+    free(K->k);
+    free(K->qtext);
+    free(K->q);
+    free(K->qc);
 }
 
 static int check_bijection(const uint64_t *slots, size_t n)
@@ -322,10 +379,42 @@ static void usage(FILE *out)
             "and a GLib hash table over the keys of FILE (one per line), checks each\n"
             "function is a bijection, and times single and batched lookups over all keys\n"
             "in one random order (thread CPU time).\n\n"
-            "  --keys FILE    keys, one per line\n"
+            "  --keys FILE    keys, one per line, all distinct (empty lines skipped)\n"
             "  --json         one JSON object: {\"keys\": N, \"results\": [...]}\n"
             "  --peers LIST   comma list from floor,oomkit,map,chd,chd-compact,bdz,bmz,glib\n"
-            "                 (default: all)\n");
+            "                 (default: all)\n\n"
+            "exit status: 0 done; 2 bad command line or bad keys (unreadable, fewer than\n"
+            "2, a duplicate); 3 some structure failed its build or its check.\n");
+}
+
+/* What --peers may name, in the order they run. */
+static const char *const peer_names[] = {
+    "floor", "oomkit", "map", "chd", "chd-compact", "bdz", "bmz", "glib",
+};
+#define N_PEER_NAMES (sizeof(peer_names) / sizeof(peer_names[0]))
+
+/* 0 when every name of a --peers list is known, else -1 with a message
+ * naming the choices: a typo must not measure nothing and exit 0. */
+static int check_peers(const char *list)
+{
+    for (const char *p = list;;) {
+        const char *e = strchr(p, ',');
+        size_t l = e ? (size_t)(e - p) : strlen(p), i = 0;
+        while (i < N_PEER_NAMES &&
+               !(strlen(peer_names[i]) == l && strncmp(p, peer_names[i], l) == 0))
+            i++;
+        if (i == N_PEER_NAMES) {
+            fprintf(stderr, "oomkit bench mph: --peers: unknown peer '%.*s' (choose from", (int)l,
+                    p);
+            for (i = 0; i < N_PEER_NAMES; i++)
+                fprintf(stderr, "%s %s", i ? "," : "", peer_names[i]);
+            fprintf(stderr, ")\n");
+            return -1;
+        }
+        if (e == NULL)
+            return 0;
+        p = e + 1;
+    }
 }
 
 static int wanted(const char *list, const char *name)
@@ -364,7 +453,11 @@ static int bench_mph(int argc, char **argv)
         switch (c) {
         case 'k': path = optarg; break;
         case 'j': json = 1; break;
-        case 'p': peers = optarg; break;
+        case 'p':
+            if (check_peers(optarg) != 0)
+                return OOMKIT_EXIT_USAGE;
+            peers = optarg;
+            break;
         case 'h': usage(stdout); return OOMKIT_EXIT_OK;
         default:
             fprintf(stderr, "oomkit bench mph: bad option '%s' (see --help)\n",
@@ -381,10 +474,13 @@ static int bench_mph(int argc, char **argv)
     char err[512];
     if (load_keys(path, &K, err, sizeof(err)) != 0) {
         fprintf(stderr, "oomkit bench mph: %s\n", err);
+        keys_free(&K);
         return OOMKIT_EXIT_USAGE;
     }
-    if (K.n < 2) {
-        fprintf(stderr, "oomkit bench mph: %s holds fewer than 2 keys\n", path);
+    if (K.n < 2 || check_unique(path, &K) != 0) {
+        if (K.n < 2)
+            fprintf(stderr, "oomkit bench mph: %s holds fewer than 2 keys\n", path);
+        keys_free(&K);
         return OOMKIT_EXIT_USAGE;
     }
     uint64_t *slots = malloc(K.n * sizeof(*slots));
@@ -446,11 +542,7 @@ static int bench_mph(int argc, char **argv)
     for (int i = 0; i < nr; i++)
         all_ok &= res[i].ok;
     free(slots);
-    free(K.text);
-    free(K.k);
-    free(K.qtext);
-    free(K.q);
-    free(K.qc);
+    keys_free(&K);
     return all_ok ? OOMKIT_EXIT_OK : OOMKIT_EXIT_FAIL;
 }
 

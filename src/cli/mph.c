@@ -6,8 +6,11 @@
  *   oomkit mph stats FILE [--json]             keys, bits per key by part,
  *                                              seed, build time
  *
- * Exit codes: 0 done; 1 (query) some key was not found; 2 bad command line
- * or unreadable input; 3 the build or the file failed. */
+ * Exit codes (as for the other commands, bad input is the usage class):
+ * 0 done; 1 (query) some key was not found; 2 bad command line or bad input
+ * (unreadable, a line that does not parse, a duplicate key, not an mph
+ * file); 3 internal failure (out of memory, no function found, the output
+ * could not be written). */
 #include "cli/cli.h"
 #include "oomkit/mph.h"
 
@@ -41,14 +44,22 @@ static void usage(FILE *out)
             "  --fingerprint-bits N     static map: 0..32 bits per key to reject keys\n"
             "                           outside the set (default 16: 1 in 65536 slips)\n"
             "  --exact                  static map: keep the keys, answers are exact\n"
+            "                           (--exact and --fingerprint-bits are refused\n"
+            "                           when the build gives a function)\n"
             "  --seed S                 hash seed (default 0)\n"
-            "  --keys-per-bucket L      lambda, default 3.5 (8/L bits per key of pilots)\n"
-            "  --load-factor A          alpha, default 0.995\n"
+            "  --keys-per-bucket L      lambda, 1 to 32, default 3.5 (8/L bits per key\n"
+            "                           of pilots; larger is smaller, slower to build)\n"
+            "  --load-factor A          alpha, above 0.5 and below 1, default 0.995\n"
             "  --reproducible           do not record the build time in the file, so the\n"
             "                           same input always gives the same bytes\n"
             "query  prints KEY<TAB>SLOT for a function, KEY<TAB>VALUE or KEY<TAB>(not found)\n"
-            "       for a map; exits 1 when a key was not found.\n"
-            "stats  describes a file; --json prints one JSON object.\n");
+            "       for a map; exits 1 when a key was not found. A function built from\n"
+            "       no keys has no slot to give: every key is (not found).\n"
+            "stats  describes a file; --json prints one JSON object.\n\n"
+            "exit status: 0 done; 1 (query) a key was not found; 2 bad command line or\n"
+            "bad input (unreadable, a line that does not parse, a duplicate key, not an\n"
+            "mph file); 3 internal failure (out of memory, no function found with these\n"
+            "parameters, FILE could not be written).\n");
 }
 
 /* Reads a whole file ("-" = stdin) into a malloc'd buffer. */
@@ -178,7 +189,7 @@ static int cmd_build(int argc, char **argv)
         { 0, 0, 0, 0 },
     };
     const char *output = NULL;
-    int fn_only = 0, exact = 0, reproducible = 0;
+    int fn_only = 0, exact = 0, reproducible = 0, fp_given = 0;
     uint64_t fp_bits = 16;
     oomkit_static_map_options mo;
     memset(&mo, 0, sizeof(mo));
@@ -196,6 +207,7 @@ static int cmd_build(int argc, char **argv)
                         optarg);
                 return OOMKIT_EXIT_USAGE;
             }
+            fp_given = 1;
             break;
         case 's':
             if (parse_u64(optarg, &mo.mph.seed) != 0) {
@@ -203,15 +215,25 @@ static int cmd_build(int argc, char **argv)
                 return OOMKIT_EXIT_USAGE;
             }
             break;
+        /* The library's ranges (check_options in src/mph/build.c), checked
+         * here so that a bad value is named rather than failing the build
+         * as if no function existed. The library's "0 means the default"
+         * serves zeroed option structs; here the default is to leave the
+         * option out, so 0 is refused too. Each check is written so that
+         * NaN fails it. */
         case 'l':
-            if (parse_double(optarg, &mo.mph.keys_per_bucket) != 0) {
-                fprintf(stderr, "oomkit mph build: --keys-per-bucket wants a number\n");
+            if (parse_double(optarg, &mo.mph.keys_per_bucket) != 0 ||
+                !(mo.mph.keys_per_bucket >= 1.0 && mo.mph.keys_per_bucket <= 32.0)) {
+                fprintf(stderr, "oomkit mph build: --keys-per-bucket wants a number from 1 to "
+                                "32 (default 3.5), not '%s'\n", optarg);
                 return OOMKIT_EXIT_USAGE;
             }
             break;
         case 'a':
-            if (parse_double(optarg, &mo.mph.load_factor) != 0) {
-                fprintf(stderr, "oomkit mph build: --load-factor wants a number\n");
+            if (parse_double(optarg, &mo.mph.load_factor) != 0 ||
+                !(mo.mph.load_factor > 0.5 && mo.mph.load_factor < 1.0)) {
+                fprintf(stderr, "oomkit mph build: --load-factor wants a number above 0.5 and "
+                                "below 1 (default 0.995), not '%s'\n", optarg);
                 return OOMKIT_EXIT_USAGE;
             }
             break;
@@ -236,12 +258,20 @@ static int cmd_build(int argc, char **argv)
         fprintf(stderr, "oomkit mph build: cannot read %s: %s\n", input, oomkit_strerror(rc));
         return OOMKIT_EXIT_USAGE;
     }
+    int is_map = !fn_only && memchr(text, '\t', len) != NULL;
+    /* Ignoring them would write a file that is not what was asked for. */
+    if (!is_map && (exact || fp_given)) {
+        fprintf(stderr, "oomkit mph build: %s is for static maps, and %s builds a function\n",
+                exact ? "--exact" : "--fingerprint-bits",
+                fn_only ? "--mph" : "keys-only input (no line has a TAB)");
+        free(text);
+        return OOMKIT_EXIT_USAGE;
+    }
     mo.fingerprint_bits = (uint32_t)fp_bits;
     mo.keep_keys = exact;
     mo.mph.record_build_time = !reproducible;
     size_t err_at = 0;
     mo.mph.error_index = &err_at;
-    int is_map = !fn_only && memchr(text, '\t', len) != NULL;
     uint64_t n = 0;
     if (is_map) {
         oomkit_static_map *m = NULL;
@@ -292,8 +322,15 @@ static int cmd_build(int argc, char **argv)
         }
     }
     free(text);
+    /* Bad input (named above with its line) is the usage class, as in
+     * `oomkit lint`; only what is not the input's fault exits 3. */
     if (rc == -EEXIST || (rc == -EINVAL && err_at > 0))
-        return OOMKIT_EXIT_FAIL;
+        return OOMKIT_EXIT_USAGE;
+    if (rc == -E2BIG) {
+        fprintf(stderr, "oomkit mph build: %s: more keys than one file holds (%" PRIu64 ")\n",
+                input, OOMKIT_MPH_MAX_KEYS);
+        return OOMKIT_EXIT_USAGE;
+    }
     if (rc != 0) {
         fprintf(stderr, "oomkit mph build: %s\n",
                 rc == -EINVAL ? "no function found with these parameters (try a smaller "
@@ -305,7 +342,9 @@ static int cmd_build(int argc, char **argv)
     return OOMKIT_EXIT_OK;
 }
 
-/* Opens FILE as a static map, or as a function when it holds only one. */
+/* Opens FILE as a static map, or as a function when it holds only one.
+ * Returns an exit code: a file that cannot be read or is not an mph file is
+ * bad input (2); only running out of memory is a failure (3). */
 static int open_any(const char *path, oomkit_static_map **map, oomkit_mph **fn)
 {
     *map = NULL;
@@ -317,7 +356,9 @@ static int open_any(const char *path, oomkit_static_map **map, oomkit_mph **fn)
         fprintf(stderr, "oomkit mph: cannot open %s: %s\n", path,
                 rc == -EBADMSG ? "not an mph file, or corrupt or truncated"
                                : oomkit_strerror(rc));
-    return rc;
+    if (rc == -ENOMEM)
+        return OOMKIT_EXIT_FAIL;
+    return rc != 0 ? OOMKIT_EXIT_USAGE : OOMKIT_EXIT_OK;
 }
 
 static int cmd_query(int argc, char **argv)
@@ -332,17 +373,20 @@ static int cmd_query(int argc, char **argv)
     }
     oomkit_static_map *map;
     oomkit_mph *fn;
-    if (open_any(argv[1], &map, &fn) != 0)
-        return OOMKIT_EXIT_FAIL;
+    int rc = open_any(argv[1], &map, &fn);
+    if (rc != OOMKIT_EXIT_OK)
+        return rc;
     int missing = 0;
     for (int i = 2; i < argc; i++) {
         oomkit_str key = oomkit_cstr(argv[i]);
-        if (fn != NULL) {
+        /* oomkit_mph_index gives 0 for the empty function, which has no
+         * slot 0: no key can be in an empty set. */
+        if (fn != NULL && oomkit_mph_size(fn) > 0) {
             printf("%s\t%" PRIu64 "\n", argv[i], oomkit_mph_index(fn, key));
             continue;
         }
         int64_t v;
-        if (oomkit_static_map_get(map, key, &v) == 0) {
+        if (map != NULL && oomkit_static_map_get(map, key, &v) == 0) {
             printf("%s\t%" PRId64 "\n", argv[i], v);
         } else {
             printf("%s\t(not found)\n", argv[i]);
@@ -383,8 +427,9 @@ static int cmd_stats(int argc, char **argv)
     }
     oomkit_static_map *map;
     oomkit_mph *fn;
-    if (open_any(path, &map, &fn) != 0)
-        return OOMKIT_EXIT_FAIL;
+    int rc = open_any(path, &map, &fn);
+    if (rc != OOMKIT_EXIT_OK)
+        return rc;
     oomkit_mph_stats st;
     oomkit_mph_stats_get(fn ? fn : oomkit_static_map_mph(map), &st);
     uint64_t n = st.keys;
