@@ -74,6 +74,7 @@ static int pick_structures(const char *list, int *chosen)
     if (copy == NULL)
         return -1;
     memset(chosen, 0, N_PEERS * sizeof(*chosen));
+    int picked = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
         size_t i = 0;
         while (i < N_PEERS && strcmp(all_peers[i]->name, tok) != 0)
@@ -87,8 +88,14 @@ static int pick_structures(const char *list, int *chosen)
             return -1;
         }
         chosen[i] = 1;
+        picked++;
     }
     free(copy);
+    if (picked == 0) {
+        fprintf(stderr, "oomkit bench store: --structures names none (oomkit-store, glib-nested, "
+                        "glib-flat, uthash)\n");
+        return -1;
+    }
     return 0;
 }
 

@@ -29,8 +29,8 @@
  * arguments, or no function found after max_attempts seeds (parameters too
  * tight); -EEXIST a key occurs twice (error_index names it); -E2BIG more keys
  * than the 32-bit slot format holds; -ENOMEM; -EBADMSG corrupt data; other
- * negative errno values come from the file system. On failure the out
- * parameter is left untouched.
+ * negative errno values come from the file system (-EISDIR: a directory was
+ * given as a file). On failure the out parameter is left untouched.
  */
 #ifndef OOMKIT_MPH_H
 #define OOMKIT_MPH_H

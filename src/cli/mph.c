@@ -255,7 +255,7 @@ static int cmd_build(int argc, char **argv)
     size_t len = 0;
     int rc = read_all(input, &text, &len);
     if (rc != 0) {
-        fprintf(stderr, "oomkit mph build: cannot read %s: %s\n", input, oomkit_strerror(rc));
+        fprintf(stderr, "oomkit mph build: cannot read %s: %s\n", input, strerror(-rc));
         return OOMKIT_EXIT_USAGE;
     }
     int is_map = !fn_only && memchr(text, '\t', len) != NULL;
@@ -354,8 +354,7 @@ static int open_any(const char *path, oomkit_static_map **map, oomkit_mph **fn)
         rc = oomkit_mph_open(path, fn);
     if (rc != 0)
         fprintf(stderr, "oomkit mph: cannot open %s: %s\n", path,
-                rc == -EBADMSG ? "not an mph file, or corrupt or truncated"
-                               : oomkit_strerror(rc));
+                rc == -EBADMSG ? "not an mph file, or corrupt or truncated" : strerror(-rc));
     if (rc == -ENOMEM)
         return OOMKIT_EXIT_FAIL;
     return rc != 0 ? OOMKIT_EXIT_USAGE : OOMKIT_EXIT_OK;

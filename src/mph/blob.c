@@ -112,7 +112,7 @@ int oomkit__mph_map_file(const char *path, const void **buf, size_t *len)
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return -EINVAL;
+        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
     }
     if (st.st_size < (off_t)MPH_HEADER_BYTES) {
         close(fd);
