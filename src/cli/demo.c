@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -298,33 +299,19 @@ static int cmd_demo(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
-        case 'n': {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (optarg[0] == '-' || errno != 0 || *end != '\0' || v < 1 || v > 10000000) {
-                fprintf(stderr, "oomkit demo: --objects wants a number from 1 to 10000000, "
-                                "not '%s'\n",
-                        optarg);
+        case 'n':
+            if (oomkit__cli_number("demo", "--objects", optarg, 1, 10000000, &o.objects) != 0)
                 return OOMKIT_EXIT_USAGE;
-            }
-            o.objects = v;
             break;
-        }
         case 'q':
             o.quick = 1;
             break;
         case 'p':
         case 'l': {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            unsigned long long max = c == 'p' ? 2000000 : 65536;
-            if (optarg[0] == '-' || errno != 0 || *end != '\0' || v < 1 || v > max) {
-                fprintf(stderr, "oomkit demo: %s wants a number from 1 to %llu, not '%s'\n",
-                        c == 'p' ? "--pods" : "--limit-mib", max, optarg);
+            uint64_t v;
+            if (oomkit__cli_number("demo", c == 'p' ? "--pods" : "--limit-mib", optarg, 1,
+                                   c == 'p' ? 2000000 : 65536, &v) != 0)
                 return OOMKIT_EXIT_USAGE;
-            }
             if (c == 'p')
                 o.incident.pods = v;
             else
@@ -351,6 +338,19 @@ static int cmd_demo(int argc, char **argv)
     }
     if (o.objects == 0)
         o.objects = o.quick ? 20000 : 100000;
+    /* The evidence goes to --out at the end of the run: a place it cannot
+     * go is refused now, not after the first stage. */
+    const char *out = o.incident.out_dir;
+    if (out != NULL && mkdir(out, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "oomkit demo: cannot create --out %s: %s\n", out, strerror(errno));
+        return OOMKIT_EXIT_USAGE;
+    }
+    if (out != NULL && oomkit__cli_directory("demo", "--out", out) != 0)
+        return OOMKIT_EXIT_USAGE;
+    if (out != NULL && access(out, W_OK | X_OK) != 0) {
+        fprintf(stderr, "oomkit demo: --out %s: %s\n", out, strerror(errno));
+        return OOMKIT_EXIT_USAGE;
+    }
 
     printf("oomkit demo: why the controller ran out of memory, and what the store changes\n");
     for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {

@@ -598,8 +598,10 @@ int oomkit__demo_incident_run(const struct oomkit__demo_incident_opts *o)
     char why[512] = "";
     for (int i = 0; i < 2; i++) {
         vs[i].op_fd = -1;
-        if (make_dirs(base, &vs[i]) != 0) {
-            fprintf(stderr, "oomkit demo: cannot create directories under %s\n", base);
+        int mrc = make_dirs(base, &vs[i]);
+        if (mrc != 0) {
+            fprintf(stderr, "oomkit demo: cannot create directories under %s: %s\n", base,
+                    strerror(-mrc));
             oomkit_mem_ctx_close(ctx);
             return OOMKIT_EXIT_FAIL;
         }

@@ -40,7 +40,15 @@ static void test_bad_options(void **state)
     assert_int_equal(bt_run(cmd, NULL, NULL), 2);
     snprintf(cmd, sizeof(cmd), "'%s' demo --frobnicate", bt_oomkit());
     assert_int_equal(bt_run(cmd, NULL, NULL), 2);
-    char *out = NULL;
+    /* An --out that cannot hold the evidence is refused before any stage
+     * runs (nothing on stdout), with the reason. */
+    char *out = NULL, *err = NULL;
+    snprintf(cmd, sizeof(cmd), "'%s' demo --quick --out /proc/no/such/dir", bt_oomkit());
+    assert_int_equal(bt_run(cmd, &out, &err), 2);
+    assert_string_equal(out, "");
+    assert_non_null(strstr(err, "No such file or directory"));
+    free(out);
+    free(err);
     snprintf(cmd, sizeof(cmd), "'%s' demo --help", bt_oomkit());
     assert_int_equal(bt_run(cmd, &out, NULL), 0);
     assert_non_null(strstr(out, "usage: oomkit demo"));
