@@ -11,6 +11,7 @@
 
 #include "bench/bench_probe.h"
 #include "bench/bench_registry.h"
+#include "cli/cli.h"
 #include "core/file_replace.h"
 
 #include <getopt.h>
@@ -240,13 +241,9 @@ static int bench_seed(int argc, char **argv)
         case 'j': json = 1; break;
         case 'm': json = 0; break;
         case 'o': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || v < 1 || v > 7) {
-                fprintf(stderr, "oomkit bench seed: --only takes a table number 1..7, not '%s'\n",
-                        optarg);
+            uint64_t v;
+            if (oomkit__cli_number("bench seed", "--only", optarg, 1, 7, &v) != 0)
                 return OOMKIT_EXIT_USAGE;
-            }
             only = (int)v;
             break;
         }

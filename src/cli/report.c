@@ -55,24 +55,17 @@ static int cmd_report(int argc, char **argv)
     };
     const char *type = NULL, *svg = NULL, *diff = NULL;
     bool leaks = false, json = false, top_given = false;
-    long top = 20;
+    uint64_t top = 20;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "t:n:s:d:ljh", opts, NULL)) != -1) {
         switch (c) {
         case 't': type = optarg; break;
-        case 'n': {
-            char *end;
-            errno = 0;
-            top = strtol(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || errno != 0 || top <= 0) {
-                fprintf(stderr, "oomkit report: --top needs a positive whole number, not '%s'\n",
-                        optarg);
+        case 'n':
+            if (oomkit__cli_number("report", "--top", optarg, 1, 1000000000, &top) != 0)
                 return OOMKIT_EXIT_USAGE;
-            }
             top_given = true;
             break;
-        }
         case 's': svg = optarg; break;
         case 'd': diff = optarg; break;
         case 'l': leaks = true; break;
