@@ -17,7 +17,7 @@ static void usage(FILE *out)
 "bundle (smaps, stacks, cgroup stats, heap profile, verdict, timeline) before the\n"
 "kernel kills the target. Exports Prometheus metrics and posts Alertmanager alerts.\n"
 "\n"
-"targets (one of):\n"
+"targets (exactly one; on the command line it replaces the config file's):\n"
 "  --pid PID             one process; followed across restarts (a new process with\n"
 "                        the same command line, in its cgroup or anywhere)\n"
 "  --cgroup PATH         one memory cgroup: a directory (/sys/fs/cgroup/memory/app)\n"
@@ -32,12 +32,15 @@ static void usage(FILE *out)
 "                        v2 PSI trigger and memory.events) wake it in between\n"
 "  --listen ADDR         Prometheus endpoint HOST:PORT (default 127.0.0.1:9464,\n"
 "                        loopback); 'off' disables it\n"
-"  --alertmanager URL    post alerts to URL/api/v2/alerts (default: no alerts)\n"
+"  --alertmanager URL    post alerts to URL/api/v2/alerts (default: no alerts);\n"
+"                        URL is http://HOST[:PORT] or https://HOST[:PORT]\n"
 "  --capture-dir DIR     where bundles go, outside the watched cgroup\n"
-"                        (default /var/lib/oomkit/captures)\n"
+"                        (default /var/lib/oomkit/captures); created at start-up\n"
+"                        if missing, and must be a writable directory\n"
 "  --capture-max SIZE    total size of DIR; oldest bundles are removed first\n"
 "                        (default 256M)\n"
-"  --warn PCT            warn when working set / limit reaches PCT (default 80%%)\n"
+"  --warn PCT            warn when working set / limit reaches PCT, written 80%% or\n"
+"                        0.8 (default 80%%); must be below --critical\n"
 "  --critical PCT        critical at PCT (default 90%%); critical captures\n"
 "  --predict DUR         'predicted' when the trend reaches the limit within DUR\n"
 "                        (default 60s; 0 disables); predicted captures\n"
@@ -48,14 +51,15 @@ static void usage(FILE *out)
 "                        instead of killing (reset to max when the target is ok);\n"
 "                        on v1 SIGSTOP the process for the length of the capture\n"
 "  --dry-run             log captures, alerts and buy-time actions, do none\n"
-"  --prof-wait DUR       wait for a liboomkit_prof.so heap dump (default 2s)\n"
+"  --prof-wait DUR       wait for a liboomkit_prof.so heap dump, 0 to 60s\n"
+"                        (default 2s)\n"
 "  --no-user-stacks      do not run eu-stack on the target\n"
-"  --max-targets N       bound on watched targets (default 256)\n"
+"  --max-targets N       bound on watched targets (2..100000, default 256)\n"
 "  --discover-every DUR  how often --cgroups-under looks for new cgroups (5s)\n"
 "  --config FILE         read settings from FILE first\n"
 "  --once                sample once and exit (with --print-metrics: show them)\n"
 "  --print-metrics       print the Prometheus exposition on exit\n"
-"  --duration DUR        exit after DUR (default: run until SIGINT/SIGTERM)\n"
+"  --duration DUR        exit after DUR; 0, the default, runs until SIGINT/SIGTERM\n"
 "  --root DIR            read /proc and /sys under DIR (fixture trees, tests)\n"
 "\n"
 "Rules enter at once and clear after 3 samples beyond a margin (5 points, or 1.5x\n"
@@ -63,7 +67,7 @@ static void usage(FILE *out)
 "oom_score_adj (-900, or the lowest allowed) and keeps running when a target, a\n"
 "file or Alertmanager misbehaves, with one log line per problem.\n"
 "\n"
-"exit status: 0 ok, 2 bad usage, 3 could not start\n");
+"exit status: 0 ok, 2 bad usage or settings, 3 could not start\n");
 }
 
 static void log_line(void *ctx, const char *line)
@@ -77,6 +81,12 @@ static void log_line(void *ctx, const char *line)
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
     fprintf(stderr, "oomkit watch: %s.%03ldZ %s\n", when, ts.tv_nsec / 1000000L, line);
     fflush(stderr);
+}
+
+static int is_target(const char *key)
+{
+    return strcmp(key, "pid") == 0 || strcmp(key, "cgroup") == 0 ||
+           strcmp(key, "cgroups-under") == 0;
 }
 
 static int cmd_watch(int argc, char **argv)
@@ -100,6 +110,7 @@ static int cmd_watch(int argc, char **argv)
             return OOMKIT_EXIT_USAGE;
         }
     }
+    int cli_target = 0;
     for (int i = 1; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) != 0) {
             fprintf(stderr, "oomkit watch: unexpected argument '%s' (see --help)\n", argv[i]);
@@ -129,6 +140,12 @@ static int cmd_watch(int argc, char **argv)
             }
             val = argv[++i];
         }
+        /* The first target on the command line replaces the config
+         * file's; a second one is a conflict (oomkit__watch_config_set). */
+        if (!cli_target && is_target(key)) {
+            cfg.mode = OOMKIT__WATCH_NONE;
+            cli_target = 1;
+        }
         if (oomkit__watch_config_set(&cfg, key, val, err, sizeof err) != 0) {
             fprintf(stderr, "oomkit watch: %s\n", err);
             return OOMKIT_EXIT_USAGE;
@@ -136,6 +153,12 @@ static int cmd_watch(int argc, char **argv)
     }
     if (cfg.mode == OOMKIT__WATCH_NONE) {
         fprintf(stderr, "oomkit watch: give --pid, --cgroup or --cgroups-under (see --help)\n");
+        return OOMKIT_EXIT_USAGE;
+    }
+    /* Everything is checked before the daemon touches its own process
+     * (oom_score_adj, signal handlers). */
+    if (oomkit__watch_config_check(&cfg, err, sizeof err) != 0) {
+        fprintf(stderr, "oomkit watch: %s\n", err);
         return OOMKIT_EXIT_USAGE;
     }
     int rc = oomkit__watch_run(&cfg, log_line, NULL, err, sizeof err);

@@ -446,9 +446,87 @@ struct old_bundle {
     char name[256];
 };
 
+/* 1 if name is one this file gives a bundle, finished or not:
+ * [.partial-]YYYYMMDDTHHMMSS.uuuuuuZ-TARGET. Retention removes nothing
+ * else, so a capture directory shared with other files (a user's home
+ * given as --capture-dir) loses none of them. */
+static int is_bundle_name(const char *name)
+{
+    if (strncmp(name, ".partial-", 9) == 0)
+        name += 9;
+    static const char shape[] = "dddddddd" "T" "dddddd" "." "dddddd" "Z-";
+    for (size_t i = 0; i < sizeof shape - 1; i++) {
+        int ok = shape[i] == 'd' ? name[i] >= '0' && name[i] <= '9' : name[i] == shape[i];
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
 static int cmp_names(const void *a, const void *b)
 {
     return strcmp(((const struct old_bundle *)a)->name, ((const struct old_bundle *)b)->name);
+}
+
+/* mkdir -p: creates path and its missing parents (0755 less the umask;
+ * path itself gets mode). An existing directory is not an error. On
+ * failure, failed gets the prefix that could not be created. */
+static int mkdir_p(const char *path, mode_t mode, char *failed, size_t cap)
+{
+    char p[4096];
+    size_t n = strlen(path);
+    if (n == 0)
+        return -ENOENT;
+    if (n >= sizeof p)
+        return -ENAMETOOLONG;
+    memcpy(p, path, n + 1);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        int last = *s == '\0';
+        *s = '\0';
+        if (mkdir(p, last ? mode : 0755) != 0 && errno != EEXIST) {
+            int e = errno;
+            snprintf(failed, cap, "%s", p);
+            return -e;
+        }
+        if (last)
+            return 0;
+        *s = '/';
+    }
+}
+
+int oomkit__capture_root_check(const char *root_dir, int create, char *why, size_t why_len)
+{
+    if (create) {
+        char failed[4096];
+        int rc = mkdir_p(root_dir, 0700, failed, sizeof failed);
+        if (rc < 0) {
+            snprintf(why, why_len, "cannot create %.1000s: %s", failed, strerror(-rc));
+            return rc;
+        }
+    }
+    struct stat sb;
+    if (stat(root_dir, &sb) != 0) {
+        int e = errno;
+        if (!create && e == ENOENT)
+            return 0; /* a dry run would have created it */
+        snprintf(why, why_len, "%s", strerror(e));
+        return -e;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        snprintf(why, why_len, "exists and is not a directory");
+        return -ENOTDIR;
+    }
+    /* access() honours a read-only mount even for root. */
+    if (create && access(root_dir, W_OK | X_OK) != 0) {
+        int e = errno;
+        snprintf(why, why_len, "not writable: %s", strerror(e));
+        return -e;
+    }
+    return 0;
 }
 
 int oomkit__capture_retention(const char *root_dir, uint64_t max_total_bytes, uint64_t reserve_bytes)
@@ -465,7 +543,7 @@ int oomkit__capture_retention(const char *root_dir, uint64_t max_total_bytes, ui
     size_t n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && n < 512) {
-        if (e->d_name[0] == '.' && strncmp(e->d_name, ".partial-", 9) != 0)
+        if (!is_bundle_name(e->d_name))
             continue;
         if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
             continue;
@@ -493,8 +571,11 @@ int oomkit__capture_write(const struct oomkit__capture_request *req,
     struct bundle b = { 0 };
     b.req = req;
     uint64_t max_total = req->max_total_bytes ? req->max_total_bytes : (256u << 20);
-    if (mkdir(req->root_dir, 0700) != 0 && errno != EEXIST)
-        return -errno;
+    /* Checked at start-up; made again here in case it was removed since. */
+    char failed[4096];
+    int mrc = mkdir_p(req->root_dir, 0700, failed, sizeof failed);
+    if (mrc < 0)
+        return mrc;
     /* Room for a typical bundle (a few MiB with raw smaps and stacks). */
     uint64_t reserve = max_total / 4 < (4u << 20) ? max_total / 4 : (4u << 20);
     int removed = oomkit__capture_retention(req->root_dir, max_total, reserve);

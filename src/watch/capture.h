@@ -75,8 +75,18 @@ struct oomkit__capture_result {
 int oomkit__capture_write(const struct oomkit__capture_request *req,
                           struct oomkit__capture_result *res);
 
+/* Makes root_dir ready for bundles before the first capture needs it:
+ * with create, makes it and its missing parents (mkdir -p; 0700 for
+ * root_dir itself) and checks it is a directory this process can write;
+ * without (dry runs), creates nothing and only refuses an existing
+ * non-directory. Returns 0 or a negative errno with a reason in why
+ * ("cannot create /a/b: Permission denied"). Directories created before
+ * a failure are left. Thread safety: touches only the file system. */
+int oomkit__capture_root_check(const char *root_dir, int create, char *why, size_t why_len);
+
 /* Removes the oldest bundles under root_dir until its total size plus
- * reserve_bytes fits max_total_bytes. Returns the number removed.
+ * reserve_bytes fits max_total_bytes; nothing but bundles (by their names)
+ * is ever removed. Returns the number removed.
  * Thread safety: as above. */
 int oomkit__capture_retention(const char *root_dir, uint64_t max_total_bytes,
                               uint64_t reserve_bytes);

@@ -2,13 +2,17 @@
  * command line and the config file, and the file reader. */
 #include "watch/daemon.h"
 
+#include "watch/capture.h"
 #include "watch/exporter.h"
+#include "watch/predict.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
 void oomkit__watch_config_default(struct oomkit__watch_config *c)
 {
@@ -117,6 +121,40 @@ static int copy_str(char *dst, size_t cap, const char *v)
     return 0;
 }
 
+/* A bare "80" is refused rather than read as 80%: "1" would then mean 1%
+ * or 100% depending on the reader. */
+static const char ratio_want[] =
+    "a percentage like 80% or a fraction like 0.8, above 0 and at most 100%";
+static const char duration_want[] = "a duration such as 30s, 250ms, 5m or 2h (0 allowed)";
+
+/* "pid 42" or "cgroup /app": the target already set, for a conflict message. */
+static void describe_target(const struct oomkit__watch_config *c, char *out, size_t cap)
+{
+    if (c->mode == OOMKIT__WATCH_PID)
+        snprintf(out, cap, "pid %d", (int)c->pid);
+    else
+        snprintf(out, cap, "%s %.200s",
+                 c->mode == OOMKIT__WATCH_CGROUP ? "cgroup" : "cgroups-under", c->path);
+}
+
+/* True if the URL names a host after "scheme://": "http://" or
+ * "http://:9093" would otherwise only fail when the first alert is posted. */
+static int url_has_host(const char *url)
+{
+    const char *p = strstr(url, "://") + 3;
+    size_t auth = strcspn(p, "/?#");
+    for (size_t i = auth; i > 0; i--) {
+        if (p[i - 1] == '@') { /* skip user:password@ */
+            p += i;
+            auth -= i;
+            break;
+        }
+    }
+    if (auth > 0 && p[0] == '[')
+        return auth > 2 && memchr(p, ']', auth) != NULL && p[1] != ']';
+    return auth > 0 && p[0] != ':';
+}
+
 int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
                              const char *value, char *err, size_t err_len)
 {
@@ -132,9 +170,26 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
     int rc = 0;
     double d = 0;
     uint64_t u = 0;
+    /* What a valid value looks like, for the error message. */
+    const char *want = "a shorter value";
+    if (strcmp(key, "pid") == 0 || strcmp(key, "cgroup") == 0 ||
+        strcmp(key, "cgroups-under") == 0) {
+        /* One target per daemon: a second one would silently replace the
+         * first. The command line replaces a config file's target by
+         * clearing mode first (src/cli/watch.c). */
+        if (c->mode != OOMKIT__WATCH_NONE) {
+            char prev[256];
+            describe_target(c, prev, sizeof prev);
+            snprintf(err, err_len,
+                     "conflicting targets '%s' and '%s %s': give only one of --pid, --cgroup, "
+                     "--cgroups-under", prev, key, value);
+            return -EINVAL;
+        }
+    }
     if (strcmp(key, "pid") == 0) {
         char *end;
         long p = strtol(value, &end, 10);
+        want = "a process id (a positive number)";
         if (*end != '\0' || p <= 0 || p > 0x3fffffff)
             rc = -EINVAL;
         else {
@@ -143,58 +198,81 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
         }
     } else if (strcmp(key, "cgroup") == 0 || strcmp(key, "cgroups-under") == 0) {
         rc = copy_str(c->path, sizeof c->path, value);
-        c->mode = key[6] == '\0' ? OOMKIT__WATCH_CGROUP : OOMKIT__WATCH_UNDER;
+        if (rc == 0)
+            c->mode = key[6] == '\0' ? OOMKIT__WATCH_CGROUP : OOMKIT__WATCH_UNDER;
     } else if (strcmp(key, "interval") == 0) {
         rc = parse_duration(value, &d);
+        want = "a duration from 10ms to 1h, e.g. 1s, 250ms or 2m";
         if (rc == 0 && (d < 0.01 || d > 3600))
             rc = -EINVAL;
         c->interval_s = rc == 0 ? d : c->interval_s;
     } else if (strcmp(key, "listen") == 0) {
+        want = "HOST:PORT (e.g. 127.0.0.1:9464) or 'off'";
         if (strcmp(value, "off") == 0 || strcmp(value, "none") == 0)
             c->listen[0] = '\0';
         else {
-            char ss[128];
+            struct sockaddr_storage ss;
             unsigned len;
-            rc = oomkit__exporter_parse_addr(value, ss, &len);
+            rc = oomkit__exporter_parse_addr(value, &ss, &len);
             if (rc == 0)
                 rc = copy_str(c->listen, sizeof c->listen, value);
         }
     } else if (strcmp(key, "alertmanager") == 0) {
-        if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+        want = "an http:// or https:// URL with a host, e.g. http://localhost:9093";
+        if ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) ||
+            !url_has_host(value))
             rc = -EINVAL;
         else
             rc = copy_str(c->alertmanager, sizeof c->alertmanager, value);
     } else if (strcmp(key, "capture-dir") == 0) {
         rc = copy_str(c->capture_dir, sizeof c->capture_dir, value);
     } else if (strcmp(key, "warn") == 0) {
+        want = ratio_want;
         rc = parse_ratio(value, &c->warn_ratio);
     } else if (strcmp(key, "critical") == 0) {
+        want = ratio_want;
         rc = parse_ratio(value, &c->critical_ratio);
     } else if (strcmp(key, "predict") == 0) {
+        want = duration_want;
         rc = parse_duration(value, &c->predict_s);
     } else if (strcmp(key, "cooldown") == 0) {
+        want = duration_want;
         rc = parse_duration(value, &c->cooldown_s);
     } else if (strcmp(key, "duration") == 0) {
+        want = duration_want;
         rc = parse_duration(value, &c->duration_s);
     } else if (strcmp(key, "discover-every") == 0) {
         rc = parse_duration(value, &d);
+        want = "a duration of at least 50ms, e.g. 5s";
         if (rc == 0 && d < 0.05)
             rc = -EINVAL;
         c->discover_s = rc == 0 ? d : c->discover_s;
     } else if (strcmp(key, "prof-wait") == 0) {
-        rc = parse_duration(value, &c->prof_wait_s);
+        /* The capture, and with it sampling, waits this long for the heap
+         * dump; past a minute the OOM kill has usually come first. */
+        rc = parse_duration(value, &d);
+        want = "a duration from 0 to 60s, e.g. 2s";
+        if (rc == 0 && d > 60)
+            rc = -EINVAL;
+        c->prof_wait_s = rc == 0 ? d : c->prof_wait_s;
     } else if (strcmp(key, "capture-max") == 0) {
         rc = parse_size(value, &u);
+        want = "a size of at least 64k, e.g. 256M or 1G";
         if (rc == 0 && u < 65536)
             rc = -EINVAL;
         c->capture_max_bytes = rc == 0 ? u : c->capture_max_bytes;
     } else if (strcmp(key, "window") == 0 || strcmp(key, "max-targets") == 0) {
+        /* The window is bounded by the predictor's shared scratch, which
+         * grows with its square (predict.h). */
+        long max = key[0] == 'w' ? OOMKIT__PREDICT_MAX_WINDOW : 100000;
         char *end;
         long n = strtol(value, &end, 10);
-        if (*end != '\0' || n < 2 || n > 100000)
+        _Static_assert(OOMKIT__PREDICT_MAX_WINDOW == 120, "the message below names the bound");
+        want = key[0] == 'w' ? "a whole number from 2 to 120" : "a whole number from 2 to 100000";
+        if (*end != '\0' || n < 2 || n > max)
             rc = -EINVAL;
         else if (key[0] == 'w')
-            c->window = (unsigned)(n > 120 ? 120 : n);
+            c->window = (unsigned)n;
         else
             c->max_targets = (unsigned)n;
     } else if (strcmp(key, "root") == 0) {
@@ -213,8 +291,27 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
         rc = 0; /* handled by the caller before the other settings */
     }
     if (rc != 0) {
-        snprintf(err, err_len, "bad value '%s' for '%s'", value ? value : "", key);
+        snprintf(err, err_len, "bad value '%s' for '%s': expected %s", value ? value : "", key,
+                 want);
         return -EINVAL;
+    }
+    return 0;
+}
+
+int oomkit__watch_config_check(const struct oomkit__watch_config *c, char *err, size_t err_len)
+{
+    if (!(c->warn_ratio < c->critical_ratio)) {
+        snprintf(err, err_len, "warn (%g%%) must be below critical (%g%%)", c->warn_ratio * 100,
+                 c->critical_ratio * 100);
+        return -EINVAL;
+    }
+    /* Last, because it may create directories: the capture directory is
+     * needed exactly when memory runs out, too late to find it unusable. */
+    char why[300];
+    int rc = oomkit__capture_root_check(c->capture_dir, !c->dry_run, why, sizeof why);
+    if (rc < 0) {
+        snprintf(err, err_len, "capture dir %s: %s", c->capture_dir, why);
+        return rc;
     }
     return 0;
 }
@@ -280,12 +377,24 @@ int oomkit__watch_config_load(struct oomkit__watch_config *c, const char *path,
         snprintf(err, err_len, "%s: %s", path, strerror(e));
         return -e;
     }
+    /* glibc opens a directory for reading and fread then returns 0, which
+     * would read as an empty file: say so instead. */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        snprintf(err, err_len, "%s: %s (--config needs a file)", path, strerror(EISDIR));
+        return -EISDIR;
+    }
     /* Config files are small; a bounded read keeps a wrong path (a device,
      * a huge log) from costing memory. */
     static char text[256 * 1024];
     size_t len = fread(text, 1, sizeof text, f);
-    int big = len == sizeof text;
+    int big = len == sizeof text, bad = ferror(f);
     fclose(f);
+    if (bad) {
+        snprintf(err, err_len, "%s: read error", path);
+        return -EIO;
+    }
     if (big) {
         snprintf(err, err_len, "%s: larger than %zu bytes", path, sizeof text);
         return -EINVAL;

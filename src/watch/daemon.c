@@ -905,16 +905,6 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
     d->rules.critical_ratio = c->critical_ratio;
     d->rules.predict_s = c->predict_s;
 
-    int got = 0;
-    if (c->sys_root[0] == '\0') {
-        int prc = oomkit__wsys_protect_self(-900, &got);
-        if (prc == 0 && got == -900)
-            logf_(d, "oom_score_adj set to -900");
-        else if (prc == 0)
-            logf_(d, "oom_score_adj -900 not allowed here; lowest accepted is %d", got);
-        else
-            logf_(d, "could not lower oom_score_adj; the OOM killer may pick this daemon");
-    }
     oomkit__wsys_set_root(c->sys_root);
     oomkit_mem_options mo = { c->sys_root[0] ? c->sys_root : NULL, 0 };
     rc = oomkit_mem_ctx_open(&mo, &d->ctx);
@@ -979,6 +969,18 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
             snprintf(err, err_len, "cannot start the Alertmanager client: %s", oomkit_strerror(rc));
             goto out;
         }
+    }
+    /* Only now that the target and the endpoints are known good: a daemon
+     * that refuses to start leaves its process as it found it. */
+    int got = 0;
+    if (c->sys_root[0] == '\0') {
+        int prc = oomkit__wsys_protect_self(-900, &got);
+        if (prc == 0 && got == -900)
+            logf_(d, "oom_score_adj set to -900");
+        else if (prc == 0)
+            logf_(d, "oom_score_adj -900 not allowed here; lowest accepted is %d", got);
+        else
+            logf_(d, "could not lower oom_score_adj; the OOM killer may pick this daemon");
     }
     size_t notifies = 0;
     for (size_t i = 0; i < d->n; i++)

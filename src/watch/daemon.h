@@ -66,6 +66,14 @@ int oomkit__watch_config_load(struct oomkit__watch_config *c, const char *path,
 int oomkit__watch_config_parse(struct oomkit__watch_config *c, const char *text, size_t len,
                                const char *name, char *err, size_t err_len);
 
+/* Checks what no single setting can, once all are applied: warn below
+ * critical, and a capture directory that exists or can be created and is
+ * writable. Unless dry_run is set this creates capture_dir and its
+ * missing parents (mkdir -p); nothing else changes. Returns 0 or a
+ * negative errno with a reason naming the setting in err.
+ * Thread safety: touches only the file system. */
+int oomkit__watch_config_check(const struct oomkit__watch_config *c, char *err, size_t err_len);
+
 /* True if the option takes a value. -1 for an unknown option. */
 int oomkit__watch_config_takes_value(const char *key);
 

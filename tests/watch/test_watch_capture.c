@@ -204,6 +204,30 @@ static void test_retention_oldest_first(void **state)
     assert_int_equal(stat(res.path, &sb), 0); /* the newest stayed */
 }
 
+/* A capture directory shared with other files (a home directory given as
+ * --capture-dir) loses none of them to retention, however full: only
+ * bundles go, and a bundle that finds no room fails instead. */
+static void test_retention_removes_only_bundles(void **state)
+{
+    (void)state;
+    char root[128], keep[192], cmd[512];
+    snprintf(root, sizeof root, "%s/shared", tmp);
+    snprintf(keep, sizeof keep, "%s/projects", root);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/src' && head -c 200000 /dev/zero > '%s/src/big'",
+             keep, keep);
+    assert_int_equal(system(cmd), 0);
+    struct oomkit__capture_request r;
+    struct oomkit__capture_result res;
+    fill_request(&r, root, 0, NULL);
+    r.max_total_bytes = 96 * 1024;
+    assert_int_equal(oomkit__capture_write(&r, &res), -ENOSPC);
+    assert_int_equal(oomkit__capture_retention(root, 1, 0), 0);
+    struct stat sb;
+    snprintf(cmd, sizeof cmd, "%s/src/big", keep);
+    assert_int_equal(stat(cmd, &sb), 0);
+    assert_int_equal(sb.st_size, 200000);
+}
+
 static void test_full_filesystem(void **state)
 {
     (void)state;
@@ -303,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_live_bundle),
         cmocka_unit_test(test_target_gone),
         cmocka_unit_test(test_retention_oldest_first),
+        cmocka_unit_test(test_retention_removes_only_bundles),
         cmocka_unit_test(test_full_filesystem),
         cmocka_unit_test(test_heap_profile),
     };

@@ -198,10 +198,106 @@ static void test_cli_usage(void **state)
     assert_non_null(strstr(r.err, "bad value '180%' for 'warn'"));
     run_free(&r);
 
-    char *missing[] = { "watch", "--cgroup", "/definitely/not/a/cgroup", "--once", "--listen", "off", NULL };
+    char *missing[] = { "watch", "--cgroup", "/definitely/not/a/cgroup", "--once", "--listen",
+                        "off", "--capture-dir", tmpdir, NULL };
     run(&r, missing);
     assert_int_equal(r.status, 3);
     assert_non_null(strstr(r.err, "is not a memory cgroup"));
+    run_free(&r);
+}
+
+/* Settings that cannot work are refused at start-up with exit 2 and one
+ * line naming the setting, where they used to be accepted (exit 0). */
+static void test_cli_refuses_unusable_settings(void **state)
+{
+    (void)state;
+    char root[600], file[128], cfg[128];
+    snprintf(root, sizeof root, "%s/v1", fixtures);
+    snprintf(file, sizeof file, "%s/not-a-dir", tmpdir);
+    tu_write_file(file, "x\n");
+    struct run r;
+
+    char *capfile[] = { "watch", "--root", root, "--cgroup", "/pods/app", "--once", "--listen",
+                        "off", "--capture-dir", file, NULL };
+    run(&r, capfile);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "capture dir "));
+    assert_non_null(strstr(r.err, "/not-a-dir: exists and is not a directory"));
+    assert_int_equal(count(r.err, "\n"), 1);
+    run_free(&r);
+
+    char *capproc[] = { "watch", "--root", root, "--cgroup", "/pods/app", "--once", "--listen",
+                        "off", "--capture-dir", "/proc/x/y", NULL };
+    run(&r, capproc);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "capture dir /proc/x/y: cannot create /proc/x"));
+    run_free(&r);
+
+    char *cfgdir[] = { "watch", "--config", tmpdir, "--root", root, "--cgroup", "/pods/app",
+                       "--once", "--listen", "off", "--capture-dir", tmpdir, NULL };
+    run(&r, cfgdir);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, tmpdir));
+    assert_non_null(strstr(r.err, "Is a directory"));
+    run_free(&r);
+
+    char *two[] = { "watch", "--pid", "1", "--cgroup", "/x", "--listen", "off", NULL };
+    run(&r, two);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "conflicting targets 'pid 1' and 'cgroup /x'"));
+    run_free(&r);
+
+    /* A target on the command line still replaces the config file's. */
+    snprintf(cfg, sizeof cfg, "%s/target.conf", tmpdir);
+    tu_write_file(cfg, "pid = 1\n");
+    char *over[] = { "watch", "--config", cfg, "--root", root, "--cgroup", "/pods/app", "--once",
+                     "--listen", "off", "--capture-dir", tmpdir, NULL };
+    run(&r, over);
+    assert_int_equal(r.status, 0);
+    run_free(&r);
+
+    char *order[] = { "watch", "--root", root, "--cgroup", "/pods/app", "--once", "--listen",
+                      "off", "--capture-dir", tmpdir, "--warn", "95%", "--critical", "50%", NULL };
+    run(&r, order);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "warn (95%) must be below critical (50%)"));
+    run_free(&r);
+
+    char *window[] = { "watch", "--root", root, "--cgroup", "/pods/app", "--once", "--listen",
+                       "off", "--capture-dir", tmpdir, "--window", "200", NULL };
+    run(&r, window);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err, "from 2 to 120"));
+    run_free(&r);
+}
+
+/* A daemon that cannot start leaves its process as it was: no
+ * oom_score_adj change before the target is known. */
+static void test_cli_no_oom_score_adj_before_start(void **state)
+{
+    (void)state;
+    /* Above any pid_max (at most 2^22), within what --pid accepts. */
+    char *args[] = { "watch", "--pid", "1073741823", "--listen", "off", "--capture-dir", tmpdir,
+                     NULL };
+    struct run r;
+    run(&r, args);
+    assert_int_equal(r.status, 3);
+    assert_non_null(strstr(r.err, "no process 1073741823"));
+    assert_null(strstr(r.err, "oom_score_adj"));
+    run_free(&r);
+}
+
+static void test_cli_help_matches_behaviour(void **state)
+{
+    (void)state;
+    struct run r;
+    char *help[] = { "watch", "--help", NULL };
+    run(&r, help);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "targets (exactly one"));
+    assert_non_null(strstr(r.out, "written 80% or\n                        0.8"));
+    assert_non_null(strstr(r.out, "0, the default, runs until SIGINT/SIGTERM"));
+    assert_non_null(strstr(r.out, "0 to 60s"));
     run_free(&r);
 }
 
@@ -259,6 +355,9 @@ int main(void)
         cmocka_unit_test(test_v2_exact_figures),
         cmocka_unit_test(test_garbage_and_truncated_files),
         cmocka_unit_test(test_cli_usage),
+        cmocka_unit_test(test_cli_refuses_unusable_settings),
+        cmocka_unit_test(test_cli_no_oom_score_adj_before_start),
+        cmocka_unit_test(test_cli_help_matches_behaviour),
         cmocka_unit_test(test_config_file),
     };
     return cmocka_run_group_tests_name("watch_fixtures", tests, setup, teardown);
