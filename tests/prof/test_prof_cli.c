@@ -20,17 +20,30 @@
 
 static char dir[256];
 
-/* Runs `oomkit ARGS` and returns its exit code; stdout into out. */
-static int oomkit(const char *args, char *out, size_t cap)
+/* Runs `oomkit ARGS REDIRECT` and returns its exit code; what reaches the
+ * pipe (stdout, or stderr with "2>&1 >/dev/null") into out. */
+static int oomkit_with(const char *args, const char *redirect, char *out, size_t cap)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "'%s/oomkit' %s 2>/dev/null", getenv("OOMKIT_BINARY_DIR"), args);
+    snprintf(cmd, sizeof(cmd), "'%s/oomkit' %s %s", getenv("OOMKIT_BINARY_DIR"), args, redirect);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
     size_t got = fread(out, 1, cap - 1, f);
     out[got] = '\0';
     int st = pclose(f);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* `oomkit ARGS`: its exit code, and its stdout into out. */
+static int oomkit(const char *args, char *out, size_t cap)
+{
+    return oomkit_with(args, "2>/dev/null", out, cap);
+}
+
+/* `oomkit ARGS`: its exit code, and its stderr into out. */
+static int oomkit_err(const char *args, char *out, size_t cap)
+{
+    return oomkit_with(args, "2>&1 >/dev/null", out, cap);
 }
 
 /* A two-stack heap profile: leak_here (x.c:10) keeps `leak_bytes` in use
@@ -208,20 +221,6 @@ static void test_svg_and_diff(void **state)
     assert_non_null(strstr(out, "<desc>temp</desc>"));
     /* leak_here is 1000 of 3000 bytes: a third of the width. */
     assert_non_null(strstr(out, "data-w=\"0.333333333\""));
-}
-
-/* stderr of `oomkit ARGS` into out; returns the exit code. */
-static int oomkit_err(const char *args, char *out, size_t cap)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof(cmd), "'%s/oomkit' %s 2>&1 >/dev/null", getenv("OOMKIT_BINARY_DIR"),
-             args);
-    FILE *f = popen(cmd, "r");
-    assert_non_null(f);
-    size_t got = fread(out, 1, cap - 1, f);
-    out[got] = '\0';
-    int st = pclose(f);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* Bad options and inputs are refused with a reason, not read another way. */
