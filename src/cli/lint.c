@@ -3,11 +3,13 @@
  * This file is the command line: options, walking files and directories,
  * reading input, exit codes. The checks themselves live in src/lint/.
  * Exit codes: 0 clean (no finding at or above --fail-on), 1 findings at or
- * above --fail-on, 2 bad usage, unreadable input or invalid YAML (the file
- * and line are printed), 3 out of memory or an output error. */
+ * above --fail-on, 2 bad usage, unreadable input, invalid or refused YAML
+ * (the file and line are printed) or a directory without YAML files, 3 out
+ * of memory or an output error. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +18,7 @@
 
 #include "cli/cli.h"
 #include "lint/lint.h"
-
-/* Symlinked directories can form loops; real manifest trees are shallow. */
-#define DIR_DEPTH_MAX 32
+#include "lint/ynode.h"
 
 static void usage(FILE *out)
 {
@@ -29,8 +29,10 @@ static void usage(FILE *out)
             "container's memory request and limit, their ratio, valid quantities, and runtime\n"
             "caps (GOMEMLIMIT, JVM heap + direct memory, OOMKIT_PROF threshold) that must fit\n"
             "inside the limit. PATH is a file, a directory (its *.yaml and *.yml files,\n"
-            "recursively) or - for stdin; multi-document streams, List kinds and `helm\n"
-            "template` output are read as they are.\n\n"
+            "recursively, following symlinks; a file or directory reached twice is read\n"
+            "once) or - for stdin; multi-document streams, List kinds and `helm template`\n"
+            "output are read as they are. A directory without YAML files is an error; a\n"
+            "file without Kubernetes workloads is not.\n\n"
             "options:\n"
             "  --config FILE    YAML file that disables or re-tunes rules (see docs/lint.md)\n"
             "  --format FMT     text (default), json, or sarif (SARIF 2.1.0)\n"
@@ -38,8 +40,12 @@ static void usage(FILE *out)
             "rules:\n");
     for (int r = 0; r < OOMKIT__RULE_COUNT; r++)
         fprintf(out, "  %-28s %s\n", oomkit__lint_rules[r].id, oomkit__lint_rules[r].summary);
-    fprintf(out, "\nexit status: 0 clean, 1 findings at or above --fail-on, 2 bad usage or\n"
-                 "unreadable input (with file and line), 3 internal failure.\n");
+    fprintf(out,
+            "\nexit status: 0 clean, 1 findings at or above --fail-on, 2 bad usage,\n"
+            "unreadable input, invalid YAML or YAML refused as too costly (nesting deeper\n"
+            "than %d, an alias bomb), with file and line, or a directory without YAML\n"
+            "files, 3 internal failure.\n",
+            OOMKIT__YNODE_DEPTH_MAX);
 }
 
 /* Reads all of fd into a new buffer (freed by the caller). 0 or -errno. */
@@ -79,8 +85,41 @@ static int read_all(int fd, char **out, size_t *len)
 struct run {
     const struct oomkit__lint_config *cfg;
     struct oomkit__lint_report *rep;
-    int fatal; /* -ENOMEM once anything failed to allocate */
+    int fatal;  /* -ENOMEM once anything failed to allocate */
+    void *seen; /* tsearch tree of struct seen: what was already read */
 };
+
+/* A directory or file already read. Symlinks can reach one twice, or loop
+ * (dir/self -> ..): each is read once, under the first path that reaches
+ * it. */
+struct seen {
+    dev_t dev;
+    ino_t ino;
+    size_t found; /* YAML files found below a directory (so far, if open) */
+};
+
+static int cmp_seen(const void *pa, const void *pb)
+{
+    const struct seen *a = pa, *b = pb;
+    if (a->dev != b->dev)
+        return a->dev < b->dev ? -1 : 1;
+    return a->ino < b->ino ? -1 : (a->ino > b->ino);
+}
+
+/* The record of st's file, *is_new telling whether it was just added;
+ * NULL when out of memory. */
+static struct seen *remember(struct run *run, const struct stat *st, bool *is_new)
+{
+    struct seen *s = malloc(sizeof(*s));
+    if (s == NULL)
+        return NULL;
+    *s = (struct seen){ st->st_dev, st->st_ino, 0 };
+    struct seen **slot = tsearch(s, &run->seen, cmp_seen);
+    if (slot == NULL || *slot != s)
+        free(s);
+    *is_new = slot != NULL && *slot == s;
+    return slot != NULL ? *slot : NULL;
+}
 
 static void lint_fd(struct run *run, const char *name, int fd)
 {
@@ -110,60 +149,93 @@ static int cmp_names(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void lint_path(struct run *run, const char *path, bool explicit, int depth)
+static void add_error(struct run *run, const char *path, const char *message)
+{
+    if (oomkit__lint_report_error(run->rep, path, 0, 0, message) != 0)
+        run->fatal = -ENOMEM;
+}
+
+static size_t lint_path(struct run *run, const char *path, bool explicit);
+
+/* Lints the YAML files below directory path; returns how many it found. */
+static size_t lint_dir(struct run *run, const char *path)
+{
+    struct dirent **names;
+    int n = scandir(path, &names, NULL, cmp_names);
+    if (n < 0) {
+        add_error(run, path, strerror(errno));
+        return 0;
+    }
+    size_t found = 0;
+    for (int i = 0; i < n; i++) {
+        const char *d = names[i]->d_name;
+        /* Hidden entries (.git, .helm caches) are not manifests. */
+        if (d[0] != '.') {
+            size_t plen = strlen(path);
+            char *child = malloc(plen + strlen(d) + 2);
+            if (child == NULL) {
+                run->fatal = -ENOMEM;
+            } else {
+                sprintf(child, "%s%s%s", path, plen && path[plen - 1] == '/' ? "" : "/", d);
+                struct stat cst;
+                if (stat(child, &cst) == 0 &&
+                    (S_ISDIR(cst.st_mode) || (S_ISREG(cst.st_mode) && yaml_name(d))))
+                    found += lint_path(run, child, false);
+                free(child);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    return found;
+}
+
+/* Lints a file, a directory or - (stdin); returns how many YAML files were
+ * found there, counting those read before through another path. */
+static size_t lint_path(struct run *run, const char *path, bool explicit)
 {
     if (run->fatal)
-        return;
+        return 0;
     if (strcmp(path, "-") == 0 && explicit) {
         lint_fd(run, "<stdin>", STDIN_FILENO);
-        return;
+        return 1;
     }
     struct stat st;
     if (stat(path, &st) != 0) {
-        if (oomkit__lint_report_error(run->rep, path, 0, 0, strerror(errno)) != 0)
+        add_error(run, path, strerror(errno));
+        return 0;
+    }
+    /* Pipes and devices (<(helm template ...)) are read every time. */
+    bool is_new = true;
+    struct seen *rec = NULL;
+    if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+        rec = remember(run, &st, &is_new);
+        if (rec == NULL) {
             run->fatal = -ENOMEM;
-        return;
+            return 0;
+        }
     }
     if (S_ISDIR(st.st_mode)) {
-        if (depth >= DIR_DEPTH_MAX)
-            return;
-        struct dirent **names;
-        int n = scandir(path, &names, NULL, cmp_names);
-        if (n < 0) {
-            if (oomkit__lint_report_error(run->rep, path, 0, 0, strerror(errno)) != 0)
-                run->fatal = -ENOMEM;
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            const char *d = names[i]->d_name;
-            /* Hidden entries (.git, .helm caches) are not manifests. */
-            if (d[0] != '.') {
-                size_t plen = strlen(path);
-                char *child = malloc(plen + strlen(d) + 2);
-                if (child == NULL) {
-                    run->fatal = -ENOMEM;
-                } else {
-                    sprintf(child, "%s%s%s", path, plen && path[plen - 1] == '/' ? "" : "/", d);
-                    struct stat cst;
-                    if (stat(child, &cst) == 0 &&
-                        (S_ISDIR(cst.st_mode) || (S_ISREG(cst.st_mode) && yaml_name(d))))
-                        lint_path(run, child, false, depth + 1);
-                    free(child);
-                }
-            }
-            free(names[i]);
-        }
-        free(names);
-        return;
+        if (!is_new)
+            return rec->found;
+        size_t errors = run->rep->n_errors;
+        rec->found = lint_dir(run, path);
+        /* A typo'd or empty directory must not pass CI silently (unless an
+         * error below it already fails the run). */
+        if (explicit && rec->found == 0 && run->rep->n_errors == errors && run->fatal == 0)
+            add_error(run, path, "no *.yaml or *.yml files in this directory or below");
+        return rec->found;
     }
+    if (!is_new)
+        return 1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (oomkit__lint_report_error(run->rep, path, 0, 0, strerror(errno)) != 0)
-            run->fatal = -ENOMEM;
-        return;
+        add_error(run, path, strerror(errno));
+        return 0;
     }
     lint_fd(run, path, fd);
     close(fd);
+    return 1;
 }
 
 static int load_config(struct oomkit__lint_config *cfg, const char *path)
@@ -267,15 +339,16 @@ static int cmd_lint(int argc, char **argv)
         return OOMKIT_EXIT_USAGE;
     }
 
-    struct run run = { &cfg, oomkit__lint_report_new(), 0 };
+    struct run run = { &cfg, oomkit__lint_report_new(), 0, NULL };
     if (run.rep == NULL) {
         fprintf(stderr, "oomkit lint: out of memory\n");
         free(paths);
         return OOMKIT_EXIT_FAIL;
     }
     for (int i = 0; i < n_paths; i++)
-        lint_path(&run, paths[i], true, 0);
+        lint_path(&run, paths[i], true);
     free(paths);
+    tdestroy(run.seen, free);
     if (run.fatal != 0) {
         fprintf(stderr, "oomkit lint: out of memory\n");
         oomkit__lint_report_free(run.rep);

@@ -242,13 +242,13 @@ int oomkit__lint_config_load(struct oomkit__lint_config *cfg, const char *buf, s
         return -ENOMEM;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-    int rc = 0;
-    if (!yaml_parser_load(&parser, &doc)) {
-        snprintf(err, err_size, "%u:%u: invalid YAML: %s",
-                 (unsigned)parser.problem_mark.line + 1, (unsigned)parser.problem_mark.column + 1,
+    int rc = oomkit__ynode_load(&parser, &doc);
+    if (rc < 0) {
+        snprintf(err, err_size, "%u:%u: %s%s", (unsigned)parser.problem_mark.line + 1,
+                 (unsigned)parser.problem_mark.column + 1, rc == -E2BIG ? "" : "invalid YAML: ",
                  parser.problem ? parser.problem : "unknown error");
-        rc = parser.error == YAML_MEMORY_ERROR ? -ENOMEM : -EINVAL;
-    } else {
+        rc = rc == -ENOMEM ? -ENOMEM : -EINVAL;
+    } else if (rc == 1) {
         rc = apply(&doc, cfg, err, err_size);
         yaml_document_delete(&doc);
     }

@@ -118,8 +118,9 @@ struct oomkit__lint_report {
     size_t n_findings, cap_findings;
     struct oomkit__lint_error *errors;
     size_t n_errors, cap_errors;
-    char **files; /* every input name seen, owned */
+    char **files; /* every input name seen, owned, also those not read */
     size_t n_files, cap_files;
+    size_t n_inputs; /* inputs read and parsed (up to a YAML error) */
     size_t n_documents;
     size_t n_objects;    /* Pods and workloads */
     size_t n_containers; /* containers and init containers checked */
@@ -135,8 +136,9 @@ void oomkit__lint_report_free(struct oomkit__lint_report *rep);
 /* Lints one input: a YAML stream of any number of documents. name labels
  * findings (copied into rep); buf is borrowed for the call and need not be
  * NUL-terminated. Findings of the documents read before a YAML error are
- * kept. Returns 0; -EINVAL when the stream is not valid YAML (an error entry
- * with the line of the problem was added to rep); -ENOMEM.
+ * kept. Returns 0; -EINVAL when the stream is not valid YAML or is refused
+ * (nested deeper than 512, an alias bomb, a recursive alias): an error
+ * entry with the line of the problem was added to rep; -ENOMEM.
  * Thread safety: reentrant; rep must not be shared between threads. */
 int oomkit__lint_buffer(const struct oomkit__lint_config *cfg, struct oomkit__lint_report *rep,
                         const char *name, const char *buf, size_t len);

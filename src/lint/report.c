@@ -35,12 +35,16 @@ int oomkit__lint_write_text(FILE *out, const struct oomkit__lint_config *cfg,
     }
     size_t s[3];
     count(rep, s);
+    /* Inputs that could not be read are not counted as linted files. */
     fprintf(out,
             "%zu finding%s (%zu error, %zu warning, %zu info) in %zu file%s, %zu document%s, "
-            "%zu container%s\n",
-            rep->n_findings, rep->n_findings == 1 ? "" : "s", s[2], s[1], s[0], rep->n_files,
-            rep->n_files == 1 ? "" : "s", rep->n_documents, rep->n_documents == 1 ? "" : "s",
+            "%zu container%s",
+            rep->n_findings, rep->n_findings == 1 ? "" : "s", s[2], s[1], s[0], rep->n_inputs,
+            rep->n_inputs == 1 ? "" : "s", rep->n_documents, rep->n_documents == 1 ? "" : "s",
             rep->n_containers, rep->n_containers == 1 ? "" : "s");
+    if (rep->n_errors > 0)
+        fprintf(out, "; %zu input error%s", rep->n_errors, rep->n_errors == 1 ? "" : "s");
+    fputc('\n', out);
     return ferror(out) ? -EIO : 0;
 }
 
@@ -119,7 +123,7 @@ int oomkit__lint_write_json(FILE *out, const struct oomkit__lint_config *cfg,
     }
     size_t s[3];
     count(rep, s);
-    rc = rc ? rc : add(summary, "files", json_object_new_int64((int64_t)rep->n_files));
+    rc = rc ? rc : add(summary, "files", json_object_new_int64((int64_t)rep->n_inputs));
     rc = rc ? rc : add(summary, "documents", json_object_new_int64((int64_t)rep->n_documents));
     rc = rc ? rc : add(summary, "objects", json_object_new_int64((int64_t)rep->n_objects));
     rc = rc ? rc : add(summary, "containers", json_object_new_int64((int64_t)rep->n_containers));

@@ -4,8 +4,9 @@
  * Comparisons run on exact integers: quantities are whole bytes, ratios
  * and percentages are rationals from the config, and products are taken in
  * 128 bits, so "limit at most 1.3x the request" is decided without
- * rounding. Runtime rules (Go, JVM, profiler) need a valid memory limit to
- * compare against; without one, memory-limit-missing has already spoken. */
+ * rounding. Runtime rules (Go, JVM, profiler) need a valid, non-zero memory
+ * limit to compare against; without one, memory-limit-missing (or the
+ * quantity or ratio rule) has already spoken. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -174,6 +175,12 @@ static void check_quantity(struct oomkit__lint_ctx *ctx, const struct oomkit__li
 
 /* ---- presence and ratio -------------------------------------------------- */
 
+/* Kubernetes reads a zero memory limit as no limit at all. */
+static bool has_limit(const struct oomkit__lint_container *c)
+{
+    return c->limit.state == OOMKIT__MEM_OK && c->limit.bytes > 0;
+}
+
 static void check_presence(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_container *c)
 {
     const struct oomkit__lint_ratio ratio = ctx->cfg->rule[OOMKIT__RULE_RATIO].param;
@@ -181,7 +188,7 @@ static void check_presence(struct oomkit__lint_ctx *ctx, const struct oomkit__li
     oomkit__lint_format_ratio(ratio, rs, sizeof(rs));
     if (c->request.state == OOMKIT__MEM_ABSENT) {
         const yaml_node_t *at = c->requests_key ? c->requests_key : c->resources_key;
-        if (c->limit.state == OOMKIT__MEM_OK && ratio.num != 0)
+        if (has_limit(c) && ratio.num != 0)
             snprintf(fix, sizeof(fix),
                      "add resources.requests.memory of at least %s (limit / %s)",
                      oomkit__lint_format_bytes_mib(
@@ -206,6 +213,14 @@ static void check_presence(struct oomkit__lint_ctx *ctx, const struct oomkit__li
         oomkit__lint_emit(ctx, c, OOMKIT__RULE_LIMIT_MISSING, at, fix,
                           "no memory limit (resources.limits.memory)");
     }
+    /* With a request above it, the ratio rule reports the rejected pair. */
+    bool request_above = c->request.state == OOMKIT__MEM_OK && c->request.bytes > 0;
+    if (c->limit.state == OOMKIT__MEM_OK && c->limit.bytes == 0 && !request_above)
+        oomkit__lint_emit(ctx, c, OOMKIT__RULE_LIMIT_MISSING, c->limit.node,
+                          "set resources.limits.memory to the most the container may use, "
+                          "such as 512Mi",
+                          "memory limit 0 means no limit: the container can grow into the "
+                          "node's memory");
 }
 
 static void check_ratio(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_container *c)
@@ -265,7 +280,7 @@ static void check_go(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_con
 {
     bool is_go = runtime_is(c->runtime, "go", "golang") || c->gomemlimit.item != NULL ||
                  c->gogc.item != NULL;
-    if (!is_go || c->limit.state != OOMKIT__MEM_OK)
+    if (!is_go || !has_limit(c))
         return;
     const struct oomkit__lint_ratio share = ctx->cfg->rule[OOMKIT__RULE_GO_MEMLIMIT].param;
     uint64_t lim = c->limit.bytes, budget = budget_of(lim, share);
@@ -524,7 +539,7 @@ static void check_jvm(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_co
     jvm_seq(ctx, c, &o, c->args);
     /* Options in a ConfigMap, a Secret or an unexpanded reference may hold
      * any cap: only invalid sizes (reported above) are certain. */
-    if (!o.detected || o.opaque || c->limit.state != OOMKIT__MEM_OK)
+    if (!o.detected || o.opaque || !has_limit(c))
         return;
 
     const struct oomkit__lint_ratio share = ctx->cfg->rule[OOMKIT__RULE_JVM_CAPS].param;
@@ -649,7 +664,7 @@ static bool prof_threshold(oomkit_str s, oomkit_str *out)
 static void check_prof(struct oomkit__lint_ctx *ctx, const struct oomkit__lint_container *c)
 {
     const struct oomkit__lint_env *e = &c->oomkit_prof;
-    if (e->value == NULL || c->limit.state != OOMKIT__MEM_OK)
+    if (e->value == NULL || !has_limit(c))
         return;
     oomkit_str thr = { NULL, 0 };
     if (!prof_threshold(oomkit__ynode_str(e->value), &thr))

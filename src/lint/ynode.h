@@ -1,7 +1,8 @@
-/* Small read-only helpers over libyaml's document tree (yaml_document_t):
- * mapping lookup that honours YAML merge keys (<<), scalar access and
- * source positions. Aliases need no help: libyaml's loader resolves them to
- * the anchored node, so an alias and its anchor are the same node here. */
+/* Small helpers over libyaml's document tree (yaml_document_t): a bounded
+ * loader (yload.c), mapping lookup that honours YAML merge keys (<<),
+ * scalar access and source positions. Aliases need no help: the loader
+ * resolves them to the anchored node, so an alias and its anchor are the
+ * same node here. */
 #ifndef OOMKIT_LINT_YNODE_H
 #define OOMKIT_LINT_YNODE_H
 
@@ -10,6 +11,20 @@
 #include <yaml.h>
 
 #include "oomkit/common.h"
+
+/* Open collections a document may nest. Kubernetes objects are a few
+ * dozen levels deep at most. A plain number: messages spell it out. */
+#define OOMKIT__YNODE_DEPTH_MAX 512
+
+/* Loads the next document of parser's stream into doc, as
+ * yaml_parser_load does, within the bounds described in yload.c. Returns
+ * 1 with a document (free it with yaml_document_delete); 0 at the end of
+ * the stream (doc empty); -EINVAL for invalid YAML and -E2BIG for input
+ * over a bound, both with parser->problem, problem_mark (and context for
+ * some) describing it; -ENOMEM. After an error doc is empty and the
+ * parser must not be used again. Thread safety: reentrant; one parser per
+ * thread. */
+int oomkit__ynode_load(yaml_parser_t *parser, yaml_document_t *doc);
 
 /* The value under key in a mapping node, or NULL when node is not a
  * mapping or has no such key. Explicit keys win over merged ones; among

@@ -135,10 +135,114 @@ static void test_unreadable_input(void **state)
     free(out);
     free(err);
 
-    /* A missing file is exit 2 even beside a clean one. */
+    /* A missing file is exit 2 even beside a clean one, and the summary
+     * counts only the file that was read. */
     const char *clean = tmp_file("clean.yaml", clean_pod);
     assert_int_equal(run(&out, &err, NULL, "lint", clean, "/nonexistent/x.yaml", NULL), 2);
     assert_non_null(strstr(err, "/nonexistent/x.yaml"));
+    assert_non_null(strstr(out, " in 1 file, 1 document, 1 container; 1 input error\n"));
+    free(out);
+    free(err);
+    assert_int_equal(run(&out, &err, NULL, "lint", "/nonexistent/x.yaml", NULL), 2);
+    assert_non_null(strstr(out, " in 0 files, 0 documents, 0 containers; 1 input error\n"));
+    free(out);
+    free(err);
+
+    /* An alias bomb is refused with its line; the findings of other files
+     * are all reported. */
+    const char *bomb = tmp_file(
+        "bomb.yaml",
+        "kind: List\nitems:\n"
+        "- &a {kind: Pod, spec: {containers: [&c {name: c}, *c, *c, *c, *c, *c, *c, *c, *c, *c]}}\n"
+        "- &b {kind: List, items: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]}\n"
+        "- &d {kind: List, items: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]}\n"
+        "- {kind: List, items: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]}\n");
+    const char *ratio = tmp_file("ratio.yaml", ratio_pod);
+    assert_int_equal(run(&out, &err, NULL, "lint", bomb, ratio, NULL), 2);
+    snprintf(want, sizeof(want), "%s:6:", bomb);
+    if (strstr(err, want) == NULL)
+        fprintf(stderr, "stderr was: %s\n", err);
+    assert_non_null(strstr(err, want));
+    assert_non_null(strstr(err, "too many alias expansions (a YAML alias bomb?)"));
+    assert_non_null(strstr(out, "ratio.yaml:6:"));
+    assert_non_null(strstr(out, "1 finding (0 error, 1 warning, 0 info) in 2 files"));
+    free(out);
+    free(err);
+}
+
+/* Runs lint --format json on path: the exit code, the number of findings
+ * and summary.files. */
+static int lint_json(const char *path, int *findings, int *files)
+{
+    char *out, *err;
+    int rc = run(&out, &err, NULL, "lint", "--format", "json", path, NULL);
+    json_object *root = json_tokener_parse(out), *f, *summary, *n;
+    assert_non_null(root);
+    assert_true(json_object_object_get_ex(root, "findings", &f));
+    *findings = (int)json_object_array_length(f);
+    assert_true(json_object_object_get_ex(root, "summary", &summary));
+    assert_true(json_object_object_get_ex(summary, "files", &n));
+    *files = json_object_get_int(n);
+    json_object_put(root);
+    free(out);
+    free(err);
+    return rc;
+}
+
+static void test_symlinks(void **state)
+{
+    (void)state;
+    /* loop/self -> ../loop, and a second name for the manifest: each
+     * directory and file is read once. */
+    char dir[600], link[700];
+    snprintf(dir, sizeof(dir), "%s/loop", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    tmp_file("loop/a.yaml", ratio_pod);
+    snprintf(link, sizeof(link), "%s/self", dir);
+    assert_int_equal(symlink("../loop", link), 0);
+    snprintf(link, sizeof(link), "%s/same.yaml", dir);
+    assert_int_equal(symlink("a.yaml", link), 0);
+    int findings, files;
+    assert_int_equal(lint_json(dir, &findings, &files), 1);
+    assert_int_equal(findings, 1);
+    assert_int_equal(files, 1);
+
+    /* Two links to the directory itself: 2^depth paths without the check. */
+    snprintf(link, sizeof(link), "%s/x", dir);
+    assert_int_equal(symlink(".", link), 0);
+    snprintf(link, sizeof(link), "%s/y", dir);
+    assert_int_equal(symlink(".", link), 0);
+    assert_int_equal(lint_json(dir, &findings, &files), 1);
+    assert_int_equal(findings, 1);
+    assert_int_equal(files, 1);
+}
+
+static void test_no_yaml_files(void **state)
+{
+    (void)state;
+    char *out, *err;
+    /* An empty directory, or one with no YAML in it, fails: a typo must
+     * not pass CI. */
+    char dir[600];
+    snprintf(dir, sizeof(dir), "%s/empty", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(run(&out, &err, NULL, "lint", dir, NULL), 2);
+    assert_non_null(strstr(err, "no *.yaml or *.yml files in this directory or below"));
+    assert_non_null(strstr(err, dir));
+    assert_non_null(strstr(out, " in 0 files"));
+    free(out);
+    free(err);
+    tmp_file("empty/README.md", "# manifests go here\n");
+    const char *clean = tmp_file("clean.yaml", clean_pod);
+    assert_int_equal(run(&out, &err, NULL, "lint", clean, dir, NULL), 2);
+    assert_non_null(strstr(err, "no *.yaml or *.yml files"));
+    free(out);
+    free(err);
+
+    /* A file named explicitly may hold no workloads, or nothing at all. */
+    const char *nothing = tmp_file("nothing.yaml", "");
+    assert_int_equal(run(&out, &err, NULL, "lint", nothing, NULL), 0);
+    assert_non_null(strstr(out, "0 findings (0 error, 0 warning, 0 info) in 1 file, 0 documents"));
     free(out);
     free(err);
 }
@@ -246,6 +350,8 @@ int main(void)
         cmocka_unit_test(test_exit_codes),
         cmocka_unit_test(test_unreadable_input),
         cmocka_unit_test(test_stdin_and_directories),
+        cmocka_unit_test(test_symlinks),
+        cmocka_unit_test(test_no_yaml_files),
         cmocka_unit_test(test_sarif_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

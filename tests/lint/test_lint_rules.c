@@ -117,6 +117,32 @@ static void test_ratio(void **state)
     expect_only(rep, -1, 0);
     oomkit__lint_report_free(rep);
 
+    /* A zero limit means no limit to Kubernetes: its own finding, and no
+     * runtime rule compares against it ("GOMEMLIMIT is 0% of the 0
+     * limit"). */
+    rep = pod(NULL, "      resources: {limits: {memory: 0}}\n"
+                    "      env: [{name: GOMEMLIMIT, value: 900MiB}]\n");
+    if (count_rule(rep, -1) != 2)
+        dump_report(rep);
+    assert_int_equal(count_rule(rep, -1), 2);
+    assert_int_equal(count_rule(rep, OOMKIT__RULE_REQUEST_MISSING), 1);
+    const struct oomkit__lint_finding *zero = find_rule(rep, OOMKIT__RULE_LIMIT_MISSING, 7);
+    assert_non_null(zero);
+    assert_int_equal(zero->column, 36);
+    assert_non_null(strstr(zero->message, "memory limit 0 means no limit"));
+    /* The request fix must not be derived from the zero limit. */
+    assert_null(strstr(find_rule(rep, OOMKIT__RULE_REQUEST_MISSING, 0)->fix, "at least 0"));
+    oomkit__lint_report_free(rep);
+    rep = pod(NULL, RES("0", "0"));
+    expect_only(rep, OOMKIT__RULE_LIMIT_MISSING, 1);
+    oomkit__lint_report_free(rep);
+    /* With a request above it, the API server rejects the pair: one
+     * finding, from the ratio rule. */
+    rep = pod(NULL, RES("1Gi", "0"));
+    expect_only(rep, OOMKIT__RULE_RATIO, 1);
+    assert_non_null(strstr(rep->findings[0].message, "below the request"));
+    oomkit__lint_report_free(rep);
+
     /* Re-tuned: 2.0 allowed. */
     struct oomkit__lint_config cfg;
     oomkit__lint_config_default(&cfg);
@@ -410,13 +436,10 @@ static void test_walker_yaml_features(void **state)
     assert_int_equal(rep->n_containers, 3);
     oomkit__lint_report_free(rep);
 
-    /* A self-referencing merge terminates. */
-    rep = lint_text(NULL, "kind: Pod\nspec: &s\n  <<: *s\n  containers: [{name: a}]\n", NULL);
-    assert_non_null(rep);
-    oomkit__lint_report_free(rep);
+    /* A self-referencing merge terminates (refused as a recursive alias). */
     int rc = 0;
-    rep = lint_text(NULL, "kind: List\nitems: &i\n- kind: List\n  items: *i\n", &rc);
-    assert_non_null(rep);
+    rep = lint_text(NULL, "kind: Pod\nspec: &s\n  <<: *s\n  containers: [{name: a}]\n", &rc);
+    assert_int_equal(rc, -EINVAL);
     oomkit__lint_report_free(rep);
 
     /* Lint-ignore annotation silences named rules only. */
@@ -460,6 +483,114 @@ static void test_yaml_errors(void **state)
             assert_int_equal(count_rule(rep, OOMKIT__RULE_LIMIT_MISSING), 1);
         oomkit__lint_report_free(rep);
     }
+}
+
+/* n opening brackets then n closing ones (caller frees). */
+static char *brackets(size_t n)
+{
+    char *t = malloc(2 * n + 2);
+    assert_non_null(t);
+    memset(t, '[', n);
+    memset(t + n, ']', n);
+    t[2 * n] = '\n';
+    t[2 * n + 1] = '\0';
+    return t;
+}
+
+/* Input the loader refuses because reading it would cost far more than
+ * its size: deep nesting, alias bombs, recursive aliases. */
+static void test_yaml_limits(void **state)
+{
+    (void)state;
+    /* 512 levels load; 513 are refused where the 513th opens. 100 000
+     * levels stop there too (libyaml alone is quadratic: minutes). */
+    size_t depths[] = { 512, 513, 100000 };
+    for (size_t i = 0; i < 3; i++) {
+        char *t = brackets(depths[i]);
+        int rc = 0;
+        struct oomkit__lint_report *rep = lint_text(NULL, t, &rc);
+        if (depths[i] == 512) {
+            assert_int_equal(rc, 0);
+            assert_int_equal(rep->n_errors, 0);
+        } else {
+            assert_int_equal(rc, -EINVAL);
+            assert_int_equal(rep->n_errors, 1);
+            assert_string_equal(rep->errors[0].message, "nesting deeper than 512 levels");
+            assert_int_equal(rep->errors[0].line, 1);
+            assert_int_equal(rep->errors[0].column, 513);
+        }
+        oomkit__lint_report_free(rep);
+        free(t);
+    }
+
+    /* 300 bytes that expand to 1000 Pods of 10 containers each. The
+     * document before it is still linted; the bomb adds no findings. */
+    const char *bomb =
+        "kind: Pod\nspec: {containers: [{name: a}]}\n---\n"
+        "kind: List\nitems:\n"
+        "- &a {kind: Pod, spec: {containers: [&c {name: c}, *c, *c, *c, *c, *c, *c, *c, *c, *c]}}\n"
+        "- &b {kind: List, items: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]}\n"
+        "- &d {kind: List, items: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]}\n"
+        "- {kind: List, items: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]}\n";
+    int rc = 0;
+    struct oomkit__lint_report *rep = lint_text(NULL, bomb, &rc);
+    if (rep->n_errors != 1)
+        dump_report(rep);
+    assert_int_equal(rc, -EINVAL);
+    assert_int_equal(rep->n_errors, 1);
+    assert_string_equal(rep->errors[0].message, "too many alias expansions (a YAML alias bomb?)");
+    assert_int_equal(rep->errors[0].line, 9);
+    assert_int_equal(count_rule(rep, -1), 2);
+    assert_int_equal(rep->n_containers, 1);
+    oomkit__lint_report_free(rep);
+
+    /* Reuse as manifests have it stays well inside the bound: one anchored
+     * container in 200 Deployments of a List. */
+    char *list = malloc(200 * 120 + 400);
+    assert_non_null(list);
+    int n = sprintf(list, "kind: List\nitems:\n- kind: Pod\n  spec:\n    containers:\n"
+                          "    - &app {name: app, image: x, resources: {requests: {memory: 1Gi},"
+                          " limits: {memory: 1Gi}}}\n");
+    for (int i = 0; i < 200; i++)
+        n += sprintf(list + n,
+                     "- {kind: Deployment, metadata: {name: d%d}, spec: {template: "
+                     "{spec: {containers: [*app]}}}}\n",
+                     i);
+    rep = lint_text(NULL, list, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(rep->n_errors, 0);
+    assert_int_equal(rep->n_containers, 201);
+    oomkit__lint_report_free(rep);
+    free(list);
+
+    /* Without aliases nothing is refused, however long its scalars. */
+    char *big = malloc(300000);
+    assert_non_null(big);
+    n = sprintf(big, "kind: ConfigMap\ndata:\n  a: ");
+    memset(big + n, 'x', 200000);
+    strcpy(big + n + 200000, "\n  b: [1, 2]\n");
+    rep = lint_text(NULL, big, &rc);
+    assert_int_equal(rc, 0);
+    assert_int_equal(rep->n_errors, 0);
+    oomkit__lint_report_free(rep);
+    free(big);
+
+    /* A recursive alias expands forever: refused, as Kubernetes does. */
+    rep = lint_text(NULL, "kind: List\nitems: &i\n- kind: List\n  items: *i\n", &rc);
+    assert_int_equal(rc, -EINVAL);
+    assert_int_equal(rep->n_errors, 1);
+    assert_non_null(strstr(rep->errors[0].message, "recursive alias"));
+    assert_int_equal(rep->errors[0].line, 4);
+    oomkit__lint_report_free(rep);
+
+    /* The config file goes through the same loader. */
+    struct oomkit__lint_config cfg;
+    oomkit__lint_config_default(&cfg);
+    char err[256];
+    char *deep = brackets(100000);
+    assert_int_equal(oomkit__lint_config_load(&cfg, deep, strlen(deep), err, sizeof(err)), -EINVAL);
+    assert_string_equal(err, "1:513: nesting deeper than 512 levels");
+    free(deep);
 }
 
 static void test_config(void **state)
@@ -694,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_walker_kinds),
         cmocka_unit_test(test_walker_yaml_features),
         cmocka_unit_test(test_yaml_errors),
+        cmocka_unit_test(test_yaml_limits),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_sarif_and_json),
         cmocka_unit_test(test_allocation_failures),
