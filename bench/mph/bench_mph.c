@@ -110,6 +110,10 @@ static int load_keys(const char *path, struct keys *K, char *err, size_t errcap)
     for (size_t i = 0; i < size; i++)
         lines += K->text[i] == '\n';
     K->k = malloc(lines * sizeof(*K->k));
+    if (K->k == NULL) {
+        snprintf(err, errcap, "out of memory reading %s", path);
+        return -1;
+    }
     size_t n = 0, total = 0;
     for (char *p = K->text, *end = K->text + size; p < end;) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -125,6 +129,14 @@ static int load_keys(const char *path, struct keys *K, char *err, size_t errcap)
     K->mean_len = n ? (double)total / (double)n : 0;
     /* The query stream. */
     size_t *perm = malloc((n ? n : 1) * sizeof(*perm));
+    K->qtext = malloc(total + n + 1);
+    K->q = malloc((n ? n : 1) * sizeof(*K->q));
+    K->qc = malloc((n ? n : 1) * sizeof(*K->qc));
+    if (perm == NULL || K->qtext == NULL || K->q == NULL || K->qc == NULL) {
+        free(perm);
+        snprintf(err, errcap, "out of memory for the queries of %s", path);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++)
         perm[i] = i;
     uint64_t st = 12345;
@@ -134,9 +146,6 @@ static int load_keys(const char *path, struct keys *K, char *err, size_t errcap)
         perm[i - 1] = perm[j];
         perm[j] = t;
     }
-    K->qtext = malloc(total + n + 1);
-    K->q = malloc((n ? n : 1) * sizeof(*K->q));
-    K->qc = malloc((n ? n : 1) * sizeof(*K->qc));
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
         oomkit_str s = K->k[perm[i]];
@@ -259,6 +268,10 @@ static void bench_oomkit_map(const struct keys *K, struct result *r, uint64_t *s
 {
     r->name = "oomkit-static-map (16-bit fp)";
     int64_t *vals = malloc((K->n ? K->n : 1) * sizeof(*vals));
+    if (vals == NULL) {
+        fprintf(stderr, "oomkit bench mph: %s: out of memory\n", r->name);
+        return;
+    }
     for (size_t i = 0; i < K->n; i++)
         vals[i] = (int64_t)i;
     oomkit_static_map *m = NULL;
@@ -291,8 +304,14 @@ static void bench_oomkit_map(const struct keys *K, struct result *r, uint64_t *s
     sink = (uint64_t)acc;
     r->lookup_ns = (cpu_s() - c0) * 1e9 / (double)K->n;
     r->lookup_wall_ns = (wall_s() - w0) * 1e9 / (double)K->n;
-    uint8_t *found = malloc(K->n ? K->n : 1);
-    memset(found, 0, K->n);
+    uint8_t *found = calloc(K->n ? K->n : 1, 1);
+    if (found == NULL) {
+        fprintf(stderr, "oomkit bench mph: %s: out of memory\n", r->name);
+        r->ok = 0;
+        free(vals);
+        oomkit_static_map_close(m);
+        return;
+    }
     c0 = cpu_s();
     oomkit_static_map_get_many(m, K->q, K->n, (int64_t *)scratch, found);
     r->batched_ns = (cpu_s() - c0) * 1e9 / (double)K->n;
@@ -308,6 +327,10 @@ static void bench_cmph(const struct keys *K, struct result *r, const char *name,
     r->name = name;
     /* CMPH reads NUL-terminated keys through its vector adapter. */
     char **vec = malloc((K->n ? K->n : 1) * sizeof(*vec));
+    if (vec == NULL) {
+        fprintf(stderr, "oomkit bench mph: %s: out of memory\n", name);
+        return;
+    }
     for (size_t i = 0; i < K->n; i++)
         vec[i] = (char *)(uintptr_t)K->k[i].ptr;
     cmph_io_adapter_t *src = cmph_io_vector_adapter(vec, (cmph_uint32)K->n);
@@ -483,8 +506,12 @@ static int bench_mph(int argc, char **argv)
         keys_free(&K);
         return OOMKIT_EXIT_USAGE;
     }
-    uint64_t *slots = malloc(K.n * sizeof(*slots));
-    memset(slots, 0, K.n * sizeof(*slots));
+    uint64_t *slots = calloc(K.n, sizeof(*slots));
+    if (slots == NULL) {
+        fprintf(stderr, "oomkit bench mph: out of memory\n");
+        keys_free(&K);
+        return OOMKIT_EXIT_FAIL;
+    }
     struct result res[8];
     memset(res, 0, sizeof(res));
     int nr = 0;

@@ -54,7 +54,7 @@ static void usage(FILE *out)
 "  --prof-wait DUR       wait for a liboomkit_prof.so heap dump, 0 to 60s\n"
 "                        (default 2s)\n"
 "  --no-user-stacks      do not run eu-stack on the target\n"
-"  --max-targets N       bound on watched targets (2..100000, default 256)\n"
+"  --max-targets N       bound on watched targets (1..100000, default 256)\n"
 "  --discover-every DUR  how often --cgroups-under looks for new cgroups (5s)\n"
 "  --config FILE         read settings from FILE first\n"
 "  --once                sample once and exit (with --print-metrics: show them)\n"

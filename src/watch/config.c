@@ -264,12 +264,13 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
     } else if (strcmp(key, "window") == 0 || strcmp(key, "max-targets") == 0) {
         /* The window is bounded by the predictor's shared scratch, which
          * grows with its square (predict.h). */
-        long max = key[0] == 'w' ? OOMKIT__PREDICT_MAX_WINDOW : 100000;
+        int window = key[0] == 'w';
+        long min = window ? 2 : 1, max = window ? OOMKIT__PREDICT_MAX_WINDOW : 100000;
         char *end;
         long n = strtol(value, &end, 10);
         _Static_assert(OOMKIT__PREDICT_MAX_WINDOW == 120, "the message below names the bound");
-        want = key[0] == 'w' ? "a whole number from 2 to 120" : "a whole number from 2 to 100000";
-        if (*end != '\0' || n < 2 || n > max)
+        want = key[0] == 'w' ? "a whole number from 2 to 120" : "a whole number from 1 to 100000";
+        if (end == value || *end != '\0' || n < min || n > max)
             rc = -EINVAL;
         else if (key[0] == 'w')
             c->window = (unsigned)n;

@@ -996,7 +996,10 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
     signal(SIGPIPE, SIG_IGN);
     stop_flag = 0;
     double start = mono_s(), next = start, next_discover = start + c->discover_s;
-    struct pollfd pfd[1 + 256 * MAX_NOTIFY];
+    /* Grown to every target's notifications: a fixed array left targets
+     * past the 256th with no kernel wake-ups, and said nothing. */
+    struct pollfd *pfd = NULL;
+    size_t pfd_cap = 0;
     for (;;) {
         double now = mono_s();
         if (now >= next) {
@@ -1016,11 +1019,20 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
         if (stop_flag || (c->duration_s > 0 && now - start >= c->duration_s))
             break;
         /* Wait for the next tick or a kernel notification. */
-        size_t np = 0;
-        if (d->inotify_fd >= 0)
+        size_t np = 0, need = 1;
+        for (size_t i = 0; i < d->n; i++)
+            need += (size_t)d->t[i]->n_notify;
+        if (need > pfd_cap) {
+            struct pollfd *grown = oomkit__realloc(pfd, need * sizeof *pfd);
+            if (grown != NULL) {
+                pfd = grown;
+                pfd_cap = need;
+            }
+        }
+        if (d->inotify_fd >= 0 && np < pfd_cap)
             pfd[np++] = (struct pollfd){ d->inotify_fd, POLLIN, 0 };
         for (size_t i = 0; i < d->n; i++)
-            for (int k = 0; k < d->t[i]->n_notify && np < sizeof pfd / sizeof pfd[0]; k++)
+            for (int k = 0; k < d->t[i]->n_notify && np < pfd_cap; k++)
                 pfd[np++] = (struct pollfd){ d->t[i]->notify[k], POLLIN | POLLPRI, 0 };
         double wait = next - mono_s();
         int ms = wait > 0 ? (int)(wait * 1000) + 1 : 0;
@@ -1044,6 +1056,7 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
             }
         }
     }
+    oomkit__free(pfd);
     double cpu, rss, p50, p99, mx;
     self_usage(&cpu, &rss);
     gap_percentiles(d, &p50, &p99, &mx);

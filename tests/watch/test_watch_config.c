@@ -210,6 +210,11 @@ static void test_window_range(void **state)
     assert_int_equal(c.window, 120);
     assert_int_equal(oomkit__watch_config_set(&c, "max-targets", "200", err, sizeof err), 0);
     assert_int_equal(c.max_targets, 200);
+    /* One target is a bound like any other; none is not. */
+    assert_int_equal(oomkit__watch_config_set(&c, "max-targets", "1", err, sizeof err), 0);
+    assert_int_equal(c.max_targets, 1);
+    assert_int_equal(oomkit__watch_config_set(&c, "max-targets", "0", err, sizeof err), -EINVAL);
+    assert_int_equal(oomkit__watch_config_set(&c, "max-targets", "", err, sizeof err), -EINVAL);
 }
 
 static void test_prof_wait_range(void **state)
