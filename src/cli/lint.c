@@ -178,9 +178,14 @@ static size_t lint_dir(struct run *run, const char *path)
             } else {
                 sprintf(child, "%s%s%s", path, plen && path[plen - 1] == '/' ? "" : "/", d);
                 struct stat cst;
-                if (stat(child, &cst) == 0 &&
-                    (S_ISDIR(cst.st_mode) || (S_ISREG(cst.st_mode) && yaml_name(d))))
-                    found += lint_path(run, child, false);
+                if (stat(child, &cst) == 0) {
+                    if (S_ISDIR(cst.st_mode) || (S_ISREG(cst.st_mode) && yaml_name(d)))
+                        found += lint_path(run, child, false);
+                } else if (yaml_name(d)) {
+                    /* A manifest that cannot be reached (a dangling link) is
+                     * not lint-clean: say so. */
+                    add_error(run, child, strerror(errno));
+                }
                 free(child);
             }
         }

@@ -215,6 +215,16 @@ static void test_symlinks(void **state)
     assert_int_equal(lint_json(dir, &findings, &files), 1);
     assert_int_equal(findings, 1);
     assert_int_equal(files, 1);
+
+    /* A dangling link named as a manifest is an input error, not a pass. */
+    snprintf(link, sizeof(link), "%s/gone.yaml", dir);
+    assert_int_equal(symlink("no-such-file.yaml", link), 0);
+    char *out, *err;
+    assert_int_equal(run(&out, &err, NULL, "lint", dir, NULL), 2);
+    assert_non_null(strstr(err, "gone.yaml"));
+    assert_non_null(strstr(err, "No such file or directory"));
+    free(out);
+    free(err);
 }
 
 static void test_no_yaml_files(void **state)
