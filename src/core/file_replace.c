@@ -66,8 +66,10 @@ int oomkit__file_replace_open(oomkit__file_replace *r, const char *path)
         return errno == ENOENT ? open_tmp(r, 0) : -errno;
     if (S_ISDIR(st.st_mode))
         return -EISDIR;
+    /* A file its owner made read-only is refused, as a shell's '>' would
+     * refuse it, although the rename could replace it. */
     if (S_ISREG(st.st_mode))
-        return open_tmp(r, st.st_mode & 07777);
+        return access(r->target, W_OK) == 0 ? open_tmp(r, st.st_mode & 07777) : -errno;
     /* A device or a FIFO: nothing to rename over, write to it. */
     r->in_place = 1;
     r->fd = open(r->target, O_WRONLY | O_CLOEXEC);

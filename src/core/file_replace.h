@@ -5,7 +5,8 @@
  *
  * The target is what the path names, not the path itself: a symbolic link
  * stays, and the file it points to is replaced. An existing regular file
- * keeps its permission bits. A path to something that is not a regular
+ * keeps its permission bits, and one the caller may not write is refused
+ * (-EACCES), as a shell's '>' refuses it. A path to something that is not a regular
  * file (a device such as /dev/stdout, a FIFO) is written in place, as the
  * user asked, since it cannot be replaced; a directory is refused
  * (-EISDIR).

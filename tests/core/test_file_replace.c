@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct dir {
@@ -110,6 +111,30 @@ static void test_abort_keeps_the_old_file(void **state)
     assert_int_equal(entries(d), 1);
 }
 
+/* A read-only file is refused as a shell's '>' refuses it. Root may write
+ * anything, so as root the call is made by a child that drops to nobody. */
+static void test_read_only_file_refused(void **state)
+{
+    struct dir *d = *state;
+    const char *out = in_dir(d, "ro");
+    write_text(out, "keep");
+    assert_int_equal(chmod(out, 0444), 0);
+    assert_int_equal(chmod(d->path, 0777), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(99);
+        _exit(oomkit__file_replace_write(out, "new", 3) == -EACCES ? 0 : 1);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_text(out, "keep");
+    assert_int_equal(entries(d), 1);
+}
+
 static void test_link_is_followed_and_kept(void **state)
 {
     struct dir *d = *state;
@@ -144,6 +169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_creates_and_replaces, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_abort_keeps_the_old_file, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_file_refused, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_link_is_followed_and_kept, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_directory_refused_device_written, dir_setup,
                                         dir_teardown),
