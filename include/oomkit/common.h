@@ -39,7 +39,8 @@ const char *oomkit_strerror(int code);
 
 /* Allocation hooks for the whole library. Every allocation liboomkit makes
  * goes through these, so a test can count allocations or fail the Nth one.
- * Passing NULL restores malloc/realloc/free. Set them before creating any
+ * Passing NULL, or a set missing any of the three, restores
+ * malloc/realloc/free. Set them before creating any
  * object; memory must be freed by the hooks that allocated it.
  * Thread safety: not thread safe; call once at start-up. */
 typedef struct oomkit_allocator {

@@ -93,7 +93,8 @@ typedef struct oomkit_mem_options {
      * fixture tree. Copied; the caller keeps ownership. */
     const char *root;
     /* Initial read buffer size in bytes (a hint; 0 for the default of
-     * 256 KiB). The buffer grows when a file (or a smaps chunk) needs it. */
+     * 256 KiB, at most 64 MiB). The buffer grows when a file (or a smaps
+     * chunk) needs it. */
     size_t buffer_bytes;
 } oomkit_mem_options;
 
@@ -257,8 +258,10 @@ int oomkit_mem_threads_list(oomkit_mem_ctx *ctx, pid_t pid, pid_t *tids,
 
 /* A thread's user stack pointer: the second-to-last field of
  * /proc/PID/task/TID/syscall (needs ptrace access), or else kstkesp from
- * its stat file when non-zero. -ENODATA if neither gives one (for example
- * the thread is running, so syscall says "running").
+ * its stat file when non-zero. -EINVAL for a NULL ctx or sp or pid <= 0;
+ * -ESRCH if the process is gone; -ENODATA if neither file gives one (for
+ * example the thread is running, so syscall says "running", or a file
+ * cannot be read).
  * Thread safety: one thread per ctx. */
 int oomkit_mem_thread_sp(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, uint64_t *sp);
 

@@ -84,19 +84,22 @@ int oomkit_mph_build(const oomkit_str *keys, size_t n, const oomkit_mph_options 
                      oomkit_mph **out);
 
 /* The slot of key: for a key of the set, its own value in 0..n-1; for any
- * other key, some value in 0..n-1 (it cannot tell). For the empty function,
- * 0. It returns the slot rather than an error code because it cannot fail.
+ * other key, some value in 0..n-1 (it cannot tell). For the empty function
+ * or a NULL m, 0. It returns the slot rather than an error code because it
+ * cannot fail: a key with a NULL ptr reads as the empty string, here and in
+ * every batched lookup below.
  * Thread safety: any number of threads on one handle. */
 uint64_t oomkit_mph_index(const oomkit_mph *m, oomkit_str key);
 
 /* out[i] = oomkit_mph_index(m, keys[i]) for i < count, several times faster
  * per key: it hashes a window of keys, prefetches their pilots, then
- * finishes them. keys and out are borrowed.
+ * finishes them. keys and out are borrowed (a NULL out does nothing; a NULL
+ * m or keys gives zeros).
  * Thread safety: any number of threads on one handle. */
 void oomkit_mph_index_many(const oomkit_mph *m, const oomkit_str *keys, size_t count,
                            uint64_t *out);
 
-/* Number of keys n. Thread safety: any thread. */
+/* Number of keys n (0 for NULL). Thread safety: any thread. */
 uint64_t oomkit_mph_size(const oomkit_mph *m);
 
 /* Writes the blob to path atomically (a temporary file renamed over path),
@@ -117,7 +120,8 @@ int oomkit_mph_open(const char *path, oomkit_mph **out);
  * Thread safety: any thread. */
 int oomkit_mph_from_buffer(const void *buf, size_t len, oomkit_mph **out);
 
-/* The blob of m (owned by m, valid until oomkit_mph_close) and its length.
+/* The blob of m (owned by m, valid until oomkit_mph_close) and its length
+ * (NULL and 0 for a NULL m).
  * Thread safety: any thread. */
 const void *oomkit_mph_blob(const oomkit_mph *m, size_t *len);
 
@@ -189,19 +193,22 @@ int oomkit_static_map_build_store(const struct oomkit_store *s, oomkit_str ns,
                                   const oomkit_static_map_options *opts,
                                   oomkit_static_map **out);
 
-/* Reads the value of key into *value (0), or -ENOENT when the fingerprint
- * or the kept key says the key is not in the map (*value untouched).
+/* Reads the value of key into *value (0; value may be NULL to test
+ * membership), or -ENOENT when the fingerprint or the kept key says the key
+ * is not in the map (*value untouched), or -EINVAL for a NULL m or a key
+ * with a NULL ptr and a nonzero len.
  * Thread safety: any number of threads on one handle. */
 int oomkit_static_map_get(const oomkit_static_map *m, oomkit_str key, int64_t *value);
 
 /* Batched get: for i < count, found[i] = 1 and values[i] = the value, or
  * found[i] = 0 and values[i] = 0. Returns how many were found. All arrays
- * are borrowed. Thread safety: any number of threads on one handle. */
+ * are borrowed (a NULL values or found does nothing and returns 0; a NULL
+ * m or keys finds nothing). Thread safety: any number of threads on one handle. */
 size_t oomkit_static_map_get_many(const oomkit_static_map *m, const oomkit_str *keys,
                                   size_t count, int64_t *values, uint8_t *found);
 
-/* The map's function (owned by m, valid until oomkit_static_map_close):
- * slot i holds the value of the key whose index is i.
+/* The map's function (owned by m, valid until oomkit_static_map_close;
+ * NULL for a NULL m): slot i holds the value of the key whose index is i.
  * Thread safety: any thread. */
 const oomkit_mph *oomkit_static_map_mph(const oomkit_static_map *m);
 

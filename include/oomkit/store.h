@@ -84,9 +84,11 @@ typedef uint64_t oomkit_store_obj;
 typedef struct oomkit_store_options {
     /* The store refuses a write that would make it own more than this many
      * bytes (everything it allocates, as measured by stats.bytes_total) with
-     * -E2BIG. 0 means no budget. */
+     * -E2BIG, and oomkit_store_open itself fails with -E2BIG when the empty
+     * store would not fit. 0 means no budget. */
     size_t budget_bytes;
-    /* Presize for this many objects (a hint; 0 is fine). */
+    /* Presize for this many objects (a hint; 0 is fine; presizing stops at
+     * 4M objects, past which the table grows as it fills). */
     size_t expected_objects;
 } oomkit_store_options;
 

@@ -11,7 +11,9 @@ static oomkit_allocator current = { default_malloc, default_realloc, default_fre
 
 void oomkit_set_allocator(const oomkit_allocator *a)
 {
-    if (a == NULL) {
+    /* A set missing a hook is refused whole: the store would call the
+     * missing free at close. */
+    if (a == NULL || a->malloc_fn == NULL || a->realloc_fn == NULL || a->free_fn == NULL) {
         current = (oomkit_allocator){ default_malloc, default_realloc, default_free, NULL };
         return;
     }

@@ -135,8 +135,10 @@ int oomkit_mem_cgroup_ref_resolve(oomkit_mem_ctx *ctx, const oomkit_mem_cgroup_l
     if (rc != -ENOENT || path[0] != '/')
         return rc;
     const char *mnt = layout->memory_version == 1 ? layout->v1_memory_mount : layout->v2_mount;
+    /* Bounded by the field: a layout the caller filled need not end. */
+    int mlen = (int)strnlen(mnt, sizeof layout->v2_mount);
     char full[OOMKIT_MEM_PATH_MAX];
-    if (mnt[0] == '\0' || (size_t)snprintf(full, sizeof full, "%s%s", mnt, path) >= sizeof full)
+    if (mlen == 0 || (size_t)snprintf(full, sizeof full, "%.*s%s", mlen, mnt, path) >= sizeof full)
         return -ENOENT;
     return oomkit_mem_cgroup_ref_from_dir(ctx, full, out);
 }

@@ -78,8 +78,11 @@ int oomkit__mem_reserve(oomkit_mem_ctx *ctx, size_t cap)
     if (ctx->buf_cap >= cap)
         return 0;
     size_t ncap = ctx->buf_cap ? ctx->buf_cap : 4096;
-    while (ncap < cap)
+    while (ncap < cap) {
+        if (ncap > SIZE_MAX / 2)
+            return -ENOMEM;
         ncap *= 2;
+    }
     char *nb = oomkit__realloc(ctx->buf, ncap);
     if (!nb)
         return -ENOMEM;

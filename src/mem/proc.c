@@ -34,6 +34,9 @@ int oomkit_mem_ctx_open(const oomkit_mem_options *opts, oomkit_mem_ctx **out)
     long ps = sysconf(_SC_PAGESIZE);
     ctx->page_size_bytes = ps > 0 ? (uint64_t)ps : 4096;
     size_t want = (opts && opts->buffer_bytes) ? opts->buffer_bytes : DEFAULT_BUFFER_BYTES;
+    /* A hint: past 64 MiB the buffer grows when a file needs it. */
+    if (want > ((size_t)64 << 20))
+        want = (size_t)64 << 20;
     int rc = oomkit__mem_reserve(ctx, want < 8192 ? 8192 : want);
     if (rc < 0) {
         oomkit__free(ctx);
@@ -148,7 +151,7 @@ int oomkit_mem_smaps_rollup_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_smap
 int oomkit_mem_thread_sp(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, uint64_t *sp)
 {
     size_t len;
-    if (!sp)
+    if (!ctx || !sp || pid <= 0 || tid < 0)
         return -EINVAL;
     int rc = read_proc(ctx, pid, tid, "syscall", &len);
     if (rc == 0) {
@@ -200,7 +203,7 @@ static int list_numeric(oomkit_mem_ctx *ctx, const char *dir, pid_t *ids, size_t
 int oomkit_mem_threads_list(oomkit_mem_ctx *ctx, pid_t pid, pid_t *tids, size_t cap,
                             size_t *count)
 {
-    if (!ctx || !count || pid <= 0)
+    if (!ctx || !count || pid <= 0 || (tids == NULL && cap != 0))
         return -EINVAL;
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
@@ -210,7 +213,7 @@ int oomkit_mem_threads_list(oomkit_mem_ctx *ctx, pid_t pid, pid_t *tids, size_t 
 
 int oomkit_mem_pids_list(oomkit_mem_ctx *ctx, pid_t *pids, size_t cap, size_t *count)
 {
-    if (!ctx || !count)
+    if (!ctx || !count || (pids == NULL && cap != 0))
         return -EINVAL;
     return list_numeric(ctx, "/proc", pids, cap, count);
 }

@@ -582,8 +582,12 @@ int oomkit__mph_build_blob(const oomkit_str *keys, size_t n, const oomkit_mph_op
         memset(blob, 0, (size_t)L.total);
         if (c.ent == NULL && parts > 0) {
             uint64_t max_slots = (max_k * 1000000u + alpha_ppm - 1) / alpha_ppm + 1;
-            /* Later attempts may have a larger part: size for kpp * 2. */
+            /* Later attempts may have a larger part: size for kpp * 2, but
+             * no part holds more than the n keys (keys_per_part UINT32_MAX
+             * on 40 keys asked for 64 GiB). */
             uint64_t cap_k = max_k > (uint64_t)kpp * 2 ? max_k : (uint64_t)kpp * 2;
+            if (cap_k > n)
+                cap_k = n;
             uint64_t cap_s = max_slots > (cap_k * 1000000u) / alpha_ppm + 1
                                  ? max_slots
                                  : (cap_k * 1000000u) / alpha_ppm + 1;

@@ -119,6 +119,8 @@ static int member_at(const struct mph_view *v, uint64_t s, uint64_t h, oomkit_st
 
 int oomkit_static_map_get(const oomkit_static_map *m, oomkit_str key, int64_t *value)
 {
+    if (m == NULL || (key.ptr == NULL && key.len != 0))
+        return -EINVAL;
     const struct mph_view *v = &m->h.v;
     if (v->n == 0)
         return -ENOENT;
@@ -134,21 +136,23 @@ int oomkit_static_map_get(const oomkit_static_map *m, oomkit_str key, int64_t *v
 size_t oomkit_static_map_get_many(const oomkit_static_map *m, const oomkit_str *keys,
                                   size_t count, int64_t *values, uint8_t *found)
 {
-    const struct mph_view *v = &m->h.v;
+    if (values == NULL || found == NULL)
+        return 0;
     size_t hits = 0;
-    if (v->n == 0) {
+    if (m == NULL || keys == NULL || m->h.v.n == 0) {
         for (size_t i = 0; i < count; i++) {
             values[i] = 0;
             found[i] = 0;
         }
         return 0;
     }
+    const struct mph_view *v = &m->h.v;
     uint64_t hs[BATCH];
     uint64_t bk[BATCH], pa[BATCH], sl[BATCH];
     for (size_t i = 0; i < count; i += BATCH) {
         size_t w = count - i < BATCH ? count - i : BATCH;
         for (size_t j = 0; j < w; j++) {
-            hs[j] = mph_hash(v, keys[i + j]);
+            hs[j] = mph_hash(v, mph_key(keys[i + j]));
             uint64_t p = mph_part_of(hs[j], v->parts);
             bk[j] = p * v->bpp + mph_bucketfn(hs[j] * v->parts, v->bpp, v->linear);
             pa[j] = p;
@@ -165,7 +169,7 @@ size_t oomkit_static_map_get_many(const oomkit_static_map *m, const oomkit_str *
                 __builtin_prefetch(v->fp + ((s * v->fp_bits) >> 3));
         }
         for (size_t j = 0; j < w; j++) {
-            int ok = member_at(v, sl[j], hs[j], keys[i + j]);
+            int ok = member_at(v, sl[j], hs[j], mph_key(keys[i + j]));
             found[i + j] = (uint8_t)ok;
             values[i + j] = ok ? v->values[sl[j]] : 0;
             hits += (size_t)ok;
@@ -176,7 +180,7 @@ size_t oomkit_static_map_get_many(const oomkit_static_map *m, const oomkit_str *
 
 const oomkit_mph *oomkit_static_map_mph(const oomkit_static_map *m)
 {
-    return &m->fn;
+    return m != NULL ? &m->fn : NULL;
 }
 
 int oomkit_static_map_save(const oomkit_static_map *m, const char *path)
@@ -272,7 +276,9 @@ static int parse_i64(const char *p, const char *e, int64_t *out)
 int oomkit_static_map_build_tsv(oomkit_str tsv, const oomkit_static_map_options *opts,
                                 oomkit_static_map **out)
 {
-    if (out == NULL || (tsv.ptr == NULL && tsv.len != 0))
+    /* A length that runs past the end of the address space is no buffer. */
+    if (out == NULL || (tsv.ptr == NULL && tsv.len != 0) ||
+        tsv.len > UINTPTR_MAX - (uintptr_t)tsv.ptr)
         return -EINVAL;
     size_t *err = opts ? opts->mph.error_index : NULL;
     const char *text = tsv.ptr, *end = tsv.ptr + tsv.len;

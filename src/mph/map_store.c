@@ -116,7 +116,9 @@ int oomkit_static_map_build_store(const struct oomkit_store *s, oomkit_str ns,
                                   const oomkit_static_map_options *opts,
                                   oomkit_static_map **out)
 {
-    if (s == NULL || out == NULL || (ns.ptr == NULL && ns.len != 0))
+    /* No store string is longer than 2^30 - 1 (store.h); a longer ns would
+     * also overflow the prefix arithmetic below. */
+    if (s == NULL || out == NULL || (ns.ptr == NULL && ns.len != 0) || ns.len >= (1u << 30))
         return -EINVAL;
     struct collect c;
     memset(&c, 0, sizeof(c));

@@ -58,26 +58,27 @@ int oomkit_mph_build(const oomkit_str *keys, size_t n, const oomkit_mph_options 
 
 uint64_t oomkit_mph_index(const oomkit_mph *m, oomkit_str key)
 {
-    const struct mph_view *v = &m->h.v;
-    if (v->n == 0)
+    if (m == NULL || m->h.v.n == 0)
         return 0;
-    return mph_slot_of(v, mph_hash(v, key));
+    return mph_slot_of(&m->h.v, mph_hash(&m->h.v, mph_key(key)));
 }
 
 void oomkit_mph_index_many(const oomkit_mph *m, const oomkit_str *keys, size_t count,
                            uint64_t *out)
 {
-    const struct mph_view *v = &m->h.v;
-    if (v->n == 0) {
+    if (out == NULL)
+        return;
+    if (m == NULL || keys == NULL || m->h.v.n == 0) {
         for (size_t i = 0; i < count; i++)
             out[i] = 0;
         return;
     }
+    const struct mph_view *v = &m->h.v;
     uint64_t bk[BATCH], pa[BATCH], lo[BATCH];
     for (size_t i = 0; i < count; i += BATCH) {
         size_t w = count - i < BATCH ? count - i : BATCH;
         for (size_t j = 0; j < w; j++) {
-            uint64_t h = mph_hash(v, keys[i + j]);
+            uint64_t h = mph_hash(v, mph_key(keys[i + j]));
             uint64_t p = mph_part_of(h, v->parts);
             bk[j] = p * v->bpp + mph_bucketfn(h * v->parts, v->bpp, v->linear);
             pa[j] = p;
@@ -96,7 +97,7 @@ void oomkit_mph_index_many(const oomkit_mph *m, const oomkit_str *keys, size_t c
 
 uint64_t oomkit_mph_size(const oomkit_mph *m)
 {
-    return m->h.v.n;
+    return m != NULL ? m->h.v.n : 0;
 }
 
 int oomkit_mph_save(const oomkit_mph *m, const char *path)
@@ -157,8 +158,8 @@ int oomkit_mph_from_buffer(const void *buf, size_t len, oomkit_mph **out)
 const void *oomkit_mph_blob(const oomkit_mph *m, size_t *len)
 {
     if (len != NULL)
-        *len = m->h.blob_len;
-    return m->h.blob;
+        *len = m != NULL ? m->h.blob_len : 0;
+    return m != NULL ? m->h.blob : NULL;
 }
 
 void oomkit__mph_handle_release(struct mph_handle *h)

@@ -179,6 +179,15 @@ static inline uint64_t mph_mulhi(uint64_t a, uint64_t b)
     return (uint64_t)(((unsigned __int128)a * b) >> 64);
 }
 
+/* A key with a NULL ptr (and any len) reads as the empty string: the
+ * lookups that cannot return an error still never dereference it. */
+static inline oomkit_str mph_key(oomkit_str key)
+{
+    if (key.ptr == NULL)
+        key.len = 0;
+    return key;
+}
+
 static inline uint64_t mph_hash(const struct mph_view *v, oomkit_str key)
 {
     /* XXH3 accepts a NULL pointer with length 0, as oomkit_str does. */

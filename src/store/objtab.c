@@ -155,9 +155,16 @@ static int dir_double(oomkit__objtab *t, oomkit__smem *m)
     return 0;
 }
 
+/* Presizing stops here (about 48 MiB of slots); a larger table grows one
+ * segment at a time as it fills, as any table does. Without a cap a hint
+ * of SIZE_MAX overflowed slots_for and UINT32_MAX allocated 64 GiB. */
+#define PRESIZE_MAX_OBJECTS ((size_t)1 << 22)
+
 int oomkit__objtab_init(oomkit__objtab *t, oomkit__smem *m, size_t expected)
 {
     memset(t, 0, sizeof(*t));
+    if (expected > PRESIZE_MAX_OBJECTS)
+        expected = PRESIZE_MAX_OBJECTS;
     uint64_t slots = slots_for(expected);
     uint32_t depth = 0;
     if (slots > SEG_SLOTS) {

@@ -69,6 +69,21 @@ static void test_allocator_hooks_see_every_call(void **state)
     assert_int_equal(c.calls, 3);
 }
 
+/* A set missing a hook would be called at close (the free): it is
+ * refused whole and malloc/realloc/free stay. */
+static void test_allocator_missing_hook_refused(void **state)
+{
+    (void)state;
+    struct counting c = { 0, 0 };
+    oomkit_allocator a = { counting_malloc, NULL, NULL, &c };
+    oomkit_set_allocator(&a);
+    void *p = oomkit__malloc(10);
+    assert_non_null(p);
+    oomkit__free(p);
+    assert_int_equal(c.calls, 0);
+    oomkit_set_allocator(NULL);
+}
+
 static void test_footprint_matches_glibc_rounding(void **state)
 {
     (void)state;
@@ -93,6 +108,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strerror_names_codes),
         cmocka_unit_test(test_allocator_hooks_see_every_call),
+        cmocka_unit_test(test_allocator_missing_hook_refused),
         cmocka_unit_test(test_footprint_matches_glibc_rounding),
         cmocka_unit_test(test_hash_depends_on_bytes_and_seed),
     };

@@ -641,6 +641,33 @@ static void test_cgroup_walk(void **state)
     oomkit_mem_ctx_close(ctx);
 }
 
+/* Hints and arguments a careless caller may pass are refused or bounded,
+ * never a loop or a terabyte allocation. */
+static void test_hostile_arguments(void **state)
+{
+    (void)state;
+    oomkit_mem_ctx *ctx = NULL;
+    oomkit_mem_options o = { .buffer_bytes = SIZE_MAX };
+    assert_int_equal(oomkit_mem_ctx_open(&o, &ctx), 0);
+    assert_true(ctx->buf_cap <= ((size_t)64 << 20));
+    uint64_t sp;
+    size_t n;
+    assert_int_equal(oomkit_mem_thread_sp(NULL, 1, 1, &sp), -EINVAL);
+    assert_int_equal(oomkit_mem_thread_sp(ctx, 0, 0, &sp), -EINVAL);
+    assert_int_equal(oomkit_mem_thread_sp(ctx, -1, 0, &sp), -EINVAL);
+    assert_int_equal(oomkit_mem_threads_list(ctx, getpid(), NULL, 4, &n), -EINVAL);
+    assert_int_equal(oomkit_mem_pids_list(ctx, NULL, 10, &n), -EINVAL);
+    assert_int_equal(oomkit_mem_threads_list(ctx, getpid(), NULL, 0, &n), 0);
+    assert_true(n >= 1);
+    /* A layout filled by the caller need not end its strings. */
+    oomkit_mem_cgroup_layout l;
+    memset(&l, 'A', sizeof l);
+    l.memory_version = 2;
+    oomkit_mem_cgroup_ref ref;
+    assert_int_equal(oomkit_mem_cgroup_ref_resolve(ctx, &l, "/", &ref), -ENOENT);
+    oomkit_mem_ctx_close(ctx);
+}
+
 static void test_numbers(void **state)
 {
     (void)state;
@@ -690,6 +717,7 @@ int main(void)
         cmocka_unit_test(test_cgroup_vanishes_mid_read),
         cmocka_unit_test(test_cgroup_walk),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_hostile_arguments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

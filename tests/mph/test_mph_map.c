@@ -285,6 +285,68 @@ static void test_from_store(void **state)
     oomkit_store_close(st);
 }
 
+/* What a careless caller may pass: NULL handles and arrays, a key with a
+ * NULL ptr, lengths that run off the address space, a huge namespace and a
+ * part size far above the key count. Each is refused or answered as the
+ * header says, never a crash or a huge allocation. */
+static void test_hostile_arguments(void **state)
+{
+    (void)state;
+    struct keyset s = { 0 };
+    char buf[16];
+    for (int i = 0; i < 40; i++)
+        ks_add(&s, buf, (size_t)snprintf(buf, sizeof(buf), "key-%d", i));
+    int64_t vals[40] = { 0 };
+    oomkit_static_map_options o;
+    memset(&o, 0, sizeof(o));
+    o.mph.keys_per_part = UINT32_MAX; /* sized 64 GiB of scratch before */
+    o.keep_keys = 1;                  /* exact answers */
+    oomkit_static_map *m = NULL;
+    assert_int_equal(oomkit_static_map_build(s.k, vals, s.n, &o, &m), 0);
+    const oomkit_mph *fn = oomkit_static_map_mph(m);
+    oomkit_str null_key = { NULL, 5 };
+    int64_t v = 7;
+    assert_int_equal(oomkit_static_map_get(m, null_key, &v), -EINVAL);
+    assert_int_equal(oomkit_static_map_get(NULL, OOMKIT_STR("key-1"), &v), -EINVAL);
+    assert_int_equal(v, 7);
+    assert_true(oomkit_mph_index(fn, null_key) < 40);
+    assert_int_equal(oomkit_mph_index(NULL, OOMKIT_STR("key-1")), 0);
+    assert_int_equal(oomkit_mph_size(NULL), 0);
+    size_t len = 9;
+    assert_null(oomkit_mph_blob(NULL, &len));
+    assert_int_equal(len, 0);
+    assert_null(oomkit_static_map_mph(NULL));
+    oomkit_str keys[3] = { OOMKIT_STR("key-1"), null_key, OOMKIT_STR("key-2") };
+    uint64_t out[3] = { 9, 9, 9 };
+    oomkit_mph_index_many(fn, keys, 3, NULL);
+    oomkit_mph_index_many(NULL, keys, 3, out);
+    assert_true(out[0] == 0 && out[1] == 0 && out[2] == 0);
+    oomkit_mph_index_many(fn, keys, 3, out);
+    assert_int_equal(out[0], oomkit_mph_index(fn, keys[0]));
+    assert_int_equal(out[1], oomkit_mph_index(fn, OOMKIT_STR("")));
+    int64_t got[3];
+    uint8_t found[3] = { 1, 1, 1 };
+    assert_int_equal(oomkit_static_map_get_many(NULL, keys, 3, got, found), 0);
+    assert_true(found[0] == 0 && found[1] == 0 && found[2] == 0);
+    assert_int_equal(oomkit_static_map_get_many(m, keys, 3, got, NULL), 0);
+    assert_int_equal(oomkit_static_map_get_many(m, keys, 3, got, found), 2);
+    assert_int_equal(found[1], 0);
+    oomkit_static_map_close(m);
+
+    oomkit_static_map *t = NULL;
+    assert_int_equal(oomkit_static_map_build_tsv((oomkit_str){ "a\t1\n", SIZE_MAX }, NULL, &t),
+                     -EINVAL);
+    oomkit_store *st = NULL;
+    assert_int_equal(oomkit_store_open(NULL, &st), 0);
+    assert_int_equal(oomkit_static_map_build_store(st, (oomkit_str){ "x", SIZE_MAX }, NULL, &t),
+                     -EINVAL);
+    assert_int_equal(oomkit_static_map_build_store(st, (oomkit_str){ "x", SIZE_MAX - 1 }, NULL, &t),
+                     -EINVAL);
+    assert_null(t);
+    oomkit_store_close(st);
+    ks_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_map_errors),
         cmocka_unit_test(test_tsv),
         cmocka_unit_test(test_from_store),
+        cmocka_unit_test(test_hostile_arguments),
     };
     return cmocka_run_group_tests_name("mph_map", tests, NULL, NULL);
 }

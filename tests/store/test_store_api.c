@@ -100,6 +100,17 @@ static void test_bad_arguments(void **st)
     assert_int_equal(n, 0);
     oomkit_store_close(NULL);
     oomkit_store_close(s);
+    /* expected_objects is a hint: SIZE_MAX looped in the table's sizing,
+     * UINT32_MAX allocated 64 GiB. Presizing stops at 4M objects. */
+    size_t hints[] = { SIZE_MAX, UINT32_MAX };
+    for (size_t i = 0; i < 2; i++) {
+        oomkit_store_options o = { .expected_objects = hints[i] };
+        assert_int_equal(oomkit_store_open(&o, &s), 0);
+        assert_int_equal(oomkit_store_stats_get(s, &stats), 0);
+        assert_true(stats.bytes_total < ((uint64_t)256 << 20));
+        assert_int_equal(oomkit_store_put(s, ok, ok, ok, 1), 0);
+        oomkit_store_close(s);
+    }
 }
 
 static void test_put_get_update_delete(void **st)
