@@ -98,8 +98,9 @@ typedef struct oomkit_mem_options {
     size_t buffer_bytes;
 } oomkit_mem_options;
 
-/* Creates a context. opts may be NULL (live system, defaults). On success
- * *out is owned by the caller until oomkit_mem_ctx_close.
+/* Creates a context. opts may be NULL (live system, defaults). A root that
+ * does not exist or is not a directory fails here (-ENOENT, -ENOTDIR). On
+ * success *out is owned by the caller until oomkit_mem_ctx_close.
  * Thread safety: any thread. */
 int oomkit_mem_ctx_open(const oomkit_mem_options *opts, oomkit_mem_ctx **out);
 

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DEFAULT_BUFFER_BYTES (256 * 1024)
@@ -30,6 +31,14 @@ int oomkit_mem_ctx_open(const oomkit_mem_options *opts, oomkit_mem_ctx **out)
         memcpy(ctx->root, root, n);
         ctx->root[n] = '\0';
         ctx->root_len = n;
+        /* A root that is missing or a file is said now, not as -ENOTDIR
+         * or "no such process" from the first read. */
+        struct stat st;
+        int bad = stat(ctx->root, &st) != 0 ? -errno : !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
+        if (bad != 0) {
+            oomkit__free(ctx);
+            return bad;
+        }
     }
     long ps = sysconf(_SC_PAGESIZE);
     ctx->page_size_bytes = ps > 0 ? (uint64_t)ps : 4096;

@@ -666,6 +666,13 @@ static void test_hostile_arguments(void **state)
     oomkit_mem_cgroup_ref ref;
     assert_int_equal(oomkit_mem_cgroup_ref_resolve(ctx, &l, "/", &ref), -ENOENT);
     oomkit_mem_ctx_close(ctx);
+    /* A root that is missing or a file fails at open, not at the first read. */
+    oomkit_mem_options missing = { .root = "/nonexistent-oomkit-root" };
+    assert_int_equal(oomkit_mem_ctx_open(&missing, &ctx), -ENOENT);
+    oomkit_mem_options file = { .root = "/etc/hostname" };
+    if (access(file.root, F_OK) != 0)
+        file.root = "/proc/self/status";
+    assert_int_equal(oomkit_mem_ctx_open(&file, &ctx), -ENOTDIR);
 }
 
 static void test_numbers(void **state)
