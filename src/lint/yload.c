@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "lint/ynode.h"
 
 /* A small manifest may expand to 64 Ki units (a few thousand containers),
@@ -68,10 +69,7 @@ struct loader {
 
 static size_t hash(const char *s)
 {
-    uint64_t h = 14695981039346656037u; /* FNV-1a */
-    for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return (size_t)h;
+    return (size_t)oomkit__hash(s, strlen(s), 0);
 }
 
 static struct anchor *anchor_find(struct anchors *t, const char *name)
