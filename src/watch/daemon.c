@@ -868,22 +868,14 @@ static void render(struct daemon *d)
 
 /* ---- main loop ---- */
 
+/* A directory, or a path inside the memory hierarchy ("/kubepods"). */
 static int resolve_cgroup_dir(struct daemon *d, const char *path, char *out, size_t cap)
 {
     oomkit_mem_cgroup_ref ref;
-    if (oomkit_mem_cgroup_ref_from_dir(d->ctx, path, &ref) == 0) {
-        snprintf(out, cap, "%s", path);
-        return 0;
-    }
-    /* A path inside the hierarchy ("/kubepods"): under the memory mount. */
-    const char *mnt = d->layout.memory_version == 1 ? d->layout.v1_memory_mount : d->layout.v2_mount;
-    char full[OOMKIT_MEM_PATH_MAX];
-    if ((size_t)snprintf(full, sizeof full, "%s%s", mnt, path) < sizeof full &&
-        oomkit_mem_cgroup_ref_from_dir(d->ctx, full, &ref) == 0) {
-        snprintf(out, cap, "%s", full);
-        return 0;
-    }
-    return -ENOENT;
+    int rc = oomkit_mem_cgroup_ref_resolve(d->ctx, &d->layout, path, &ref);
+    if (rc == 0)
+        snprintf(out, cap, "%s", ref.dir);
+    return rc;
 }
 
 int oomkit__watch_run(const struct oomkit__watch_config *c,
