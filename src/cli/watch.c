@@ -83,12 +83,6 @@ static void log_line(void *ctx, const char *line)
     fflush(stderr);
 }
 
-static int is_target(const char *key)
-{
-    return strcmp(key, "pid") == 0 || strcmp(key, "cgroup") == 0 ||
-           strcmp(key, "cgroups-under") == 0;
-}
-
 static int cmd_watch(int argc, char **argv)
 {
     if (oomkit__cli_wants_help(argc, argv)) {
@@ -142,7 +136,7 @@ static int cmd_watch(int argc, char **argv)
         }
         /* The first target on the command line replaces the config
          * file's; a second one is a conflict (oomkit__watch_config_set). */
-        if (!cli_target && is_target(key)) {
+        if (!cli_target && oomkit__watch_config_is_target(key)) {
             cfg.mode = OOMKIT__WATCH_NONE;
             cli_target = 1;
         }

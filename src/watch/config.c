@@ -155,6 +155,12 @@ static int url_has_host(const char *url)
     return auth > 0 && p[0] != ':';
 }
 
+int oomkit__watch_config_is_target(const char *key)
+{
+    return strcmp(key, "pid") == 0 || strcmp(key, "cgroup") == 0 ||
+           strcmp(key, "cgroups-under") == 0;
+}
+
 int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
                              const char *value, char *err, size_t err_len)
 {
@@ -172,8 +178,7 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
     uint64_t u = 0;
     /* What a valid value looks like, for the error message. */
     const char *want = "a shorter value";
-    if (strcmp(key, "pid") == 0 || strcmp(key, "cgroup") == 0 ||
-        strcmp(key, "cgroups-under") == 0) {
+    if (oomkit__watch_config_is_target(key)) {
         /* One target per daemon: a second one would silently replace the
          * first. The command line replaces a config file's target by
          * clearing mode first (src/cli/watch.c). */

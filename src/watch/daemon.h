@@ -48,6 +48,9 @@ struct oomkit__watch_config {
  * Thread safety: pure. */
 void oomkit__watch_config_default(struct oomkit__watch_config *c);
 
+/* 1 if key names a target (pid, cgroup, cgroups-under): one per daemon. */
+int oomkit__watch_config_is_target(const char *key);
+
 /* Applies one setting by its long-option name (without "--"); value may be
  * NULL for flags. Returns 0 or -EINVAL with a reason in err.
  * Thread safety: pure. */
