@@ -119,7 +119,6 @@ static int cmd_gen_state(int argc, char **argv)
     static char buf[1 << 16];
     setvbuf(out, buf, _IOFBF, sizeof(buf));
     int rc = oomkit__gen_state_write(&o, out);
-    int write_errno = errno;
     if (to_file) {
         int close_rc = oomkit__fclose_replace(&r, out, rc == 0);
         if (rc == 0)
@@ -127,8 +126,6 @@ static int cmd_gen_state(int argc, char **argv)
     } else if (rc == 0 && fflush(out) != 0) {
         rc = -errno;
     }
-    if (rc == -EIO && write_errno != 0)
-        rc = -write_errno;
     if (rc != 0) {
         fprintf(stderr, "oomkit gen-state: cannot write %s: %s\n", to_file ? path : "stdout",
                 strerror(-rc));

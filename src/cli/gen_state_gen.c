@@ -321,14 +321,14 @@ int oomkit__gen_state_write(const struct oomkit_gen_opts *o, FILE *out)
             order[j] = tmp;
             int64_t value = (int64_t)rng_next(&r);
             if (fprintf(out, "%s\t%s\t%s\t%" PRId64 "\n", ns, name, keys[order[i]], value) < 0) {
-                rc = -EIO;
+                rc = errno != 0 ? -errno : -EIO; /* EFBIG, ENOSPC: the write's own reason */
                 goto done;
             }
         }
         written++;
     }
     if (fflush(out) != 0 || ferror(out))
-        rc = -EIO;
+        rc = errno != 0 ? -errno : -EIO;
 done:
     if (nss != NULL) {
         for (uint32_t i = 0; i < o->namespaces; i++)

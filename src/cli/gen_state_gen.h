@@ -41,7 +41,8 @@ uint32_t oomkit__gen_key_count(void);
 int oomkit__gen_check(const struct oomkit_gen_opts *o, const char **why);
 
 /* Writes the whole state to out (borrowed, left open). Returns 0, -EINVAL for
- * bad options, -ENOMEM, or -EIO when a write to out failed.
+ * bad options, -ENOMEM, or the negative errno of a write to out that failed
+ * (-EIO if it left none).
  * Thread safety: any thread; out must not be shared during the call. */
 int oomkit__gen_state_write(const struct oomkit_gen_opts *o, FILE *out);
 
