@@ -247,6 +247,8 @@ static int top_cgroups(oomkit_mem_ctx *ctx, const char *root, long n, int out, i
     char rootbuf[OOMKIT_MEM_PATH_MAX];
     oomkit_mem_cgroup_layout layout;
     int rc = oomkit_mem_cgroup_detect(ctx, &layout);
+    if (rc < 0) /* no mount to look under: --root must be a directory */
+        memset(&layout, 0, sizeof layout);
     if (!root) {
         if (rc < 0 || layout.memory_version == 0) {
             fprintf(stderr, "oomkit top: no memory cgroup hierarchy is mounted%s\n",
@@ -259,8 +261,7 @@ static int top_cgroups(oomkit_mem_ctx *ctx, const char *root, long n, int out, i
     }
     /* --root takes the paths this command prints ("/kubepods") too. */
     oomkit_mem_cgroup_ref ref;
-    rc = rc < 0 ? oomkit_mem_cgroup_ref_from_dir(ctx, root, &ref)
-                : oomkit_mem_cgroup_ref_resolve(ctx, &layout, root, &ref);
+    rc = oomkit_mem_cgroup_ref_resolve(ctx, &layout, root, &ref);
     if (rc < 0) {
         fprintf(stderr, "oomkit top: %s is not a memory cgroup: %s\n", root,
                 oomkit_strerror(rc));
