@@ -125,7 +125,7 @@ static int bench_mem(int argc, char **argv)
     if (rc != 0) {
         const char *where = oomkit_mem_ctx_last_path(ctx);
         fprintf(stderr, "oomkit bench mem: %s%s%s\n", oomkit_strerror(rc),
-                where != NULL && where[0] != '\0' ? " reading " : "", where != NULL ? where : "");
+                where[0] != '\0' ? " reading " : "", where);
         free(wall);
         oomkit_mem_ctx_close(ctx);
         return OOMKIT_EXIT_FAIL;
