@@ -85,8 +85,17 @@ static int run_leak(const char *kind, const char *rate, unsigned limit_mb, const
     char capdir[300], log[300], datadir[300];
     snprintf(capdir, sizeof capdir, "%s/captures", tmp);
     snprintf(log, sizeof log, "%s/daemon.log", tmp);
-    /* Page cache needs a disk-backed file system: the build tree is one. */
-    snprintf(datadir, sizeof datadir, "%s", getenv("OOMKIT_BINARY_DIR") ? getenv("OOMKIT_BINARY_DIR") : ".");
+    /* Page cache needs a disk-backed file system: the build tree is one.
+     * The leak's file gets a directory of its own there, removed at the
+     * end, since a killed leak cannot unlink it. */
+    snprintf(datadir, sizeof datadir, "%s/watch-e2e-XXXXXX",
+             getenv("OOMKIT_BINARY_DIR") ? getenv("OOMKIT_BINARY_DIR") : ".");
+    if (mkdtemp(datadir) == NULL) {
+        print_message("mkdtemp %s: %s\n", datadir, strerror(errno));
+        tu_rm_rf(tmp);
+        tcg_destroy(&cg);
+        return -1;
+    }
     char *dargv[24];
     int n = 0;
     dargv[n++] = oomkit_bin;
@@ -177,6 +186,7 @@ static int run_leak(const char *kind, const char *rate, unsigned limit_mb, const
         print_message("daemon log:\n%s\n", o->log ? o->log : "");
     tcg_destroy(&cg);
     tu_rm_rf(tmp);
+    tu_rm_rf(datadir);
     return 0;
 }
 
