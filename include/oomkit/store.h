@@ -108,6 +108,30 @@ void oomkit_store_close(oomkit_store *s);
 int oomkit_store_put(oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str key,
                      int64_t value);
 
+/* One field of oomkit_store_put_fields: key (borrowed) and its value. */
+typedef struct oomkit_store_field {
+    oomkit_str key;
+    int64_t value;
+} oomkit_store_field;
+
+/* Most fields one oomkit_store_put_fields call takes. */
+#define OOMKIT_STORE_PUT_FIELDS_MAX 1024
+
+/* Sets the n fields f[0..n) of object (ns, name) in one write, creating
+ * the namespace and the object as needed; the object's other fields stay.
+ * A key given twice takes its last value. A reader sees the object wholly
+ * before or wholly after the write. The object's block is copied at most
+ * once, where n single puts copy it up to n times and leave each copy to
+ * wait for readers, so a reconcile that clears the store and writes each
+ * object back this way allocates nothing. -EINVAL for n == 0, n over
+ * OOMKIT_STORE_PUT_FIELDS_MAX, f NULL or a bad string; -E2BIG past the
+ * budget or the limits of put; -ENOMEM. On an error no object or field
+ * has changed, though keys of f may stay interned (as oomkit_store_key
+ * with create leaves them).
+ * Thread safety: writer. */
+int oomkit_store_put_fields(oomkit_store *s, oomkit_str ns, oomkit_str name,
+                            const oomkit_store_field *f, size_t n);
+
 /* Reads one field into *value. -ENOENT if the namespace, object or key is
  * missing (and *value is untouched).
  * Thread safety: reader. */

@@ -200,36 +200,60 @@ static void count_add(uint64_t *c, uint64_t d)
     STORE_RLX(c, LOAD_RLX(c) + d);
 }
 
+/* Sets the header of a fresh block nb (capacity cap, key width kw) and
+ * copies the name; its fields are the caller's to write. */
+static void blk_init(oomkit__blk *nb, uint32_t ns_id, uint32_t obj_id, oomkit_str name,
+                     uint16_t cap, unsigned kw)
+{
+    nb->ns_id = ns_id;
+    nb->obj_id = obj_id;
+    nb->nfields = 0;
+    nb->cap = cap;
+    nb->name_len = (uint32_t)name.len & BLK_MAX_NAME;
+    nb->kw = kw & 3u;
+    nb->ns_pos = 0;
+    if (name.len)
+        memcpy((char *)oomkit__blk_name(nb), name.ptr, name.len);
+}
+
+/* Publishes nb, filled as a new object with its id from
+ * oomkit__handles_alloc, everywhere (h: its object-table hash). */
+static void publish_new(oomkit_store *s, oomkit__blk *nb, uint64_t h)
+{
+    /* The handle entry first: a reader that finds the id in the namespace
+     * list must be able to resolve it. */
+    oomkit__handles_set(&s->h, nb->obj_id, nb);
+    uint32_t pos = oomkit__nslist_append(&s->ns, nb->ns_id, nb->obj_id);
+    STORE_RLX(&nb->ns_pos, pos);
+    oomkit__objtab_insert(&s->ot, nb, h);
+    count_add(&s->objects, 1);
+    count_add(&s->fields, nb->nfields);
+    oomkit__smem_add(&s->m.names, nb->name_len);
+}
+
 /* Fills a fresh block nb as object (ns_id, name) with nf fields and
  * publishes it everywhere. Returns its handle. */
 static uint64_t create_object(oomkit_store *s, uint32_t ns_id, oomkit_str name, uint64_t h,
                               oomkit__blk *nb, uint16_t nf, uint32_t key_id, int64_t value)
 {
     uint64_t handle = oomkit__handles_alloc(&s->h);
-    uint32_t id = (uint32_t)handle;
-    nb->ns_id = ns_id;
-    nb->obj_id = id;
-    nb->nfields = nf;
-    nb->cap = nf;
-    nb->name_len = (uint32_t)name.len & BLK_MAX_NAME;
-    nb->kw = nf ? oomkit__kw_for(key_id) & 3u : 0;
-    nb->ns_pos = 0;
+    blk_init(nb, ns_id, (uint32_t)handle, name, nf, nf ? oomkit__kw_for(key_id) : 0);
     if (nf) {
         oomkit__blk_set_key(nb, 0, key_id);
         oomkit__blk_values(nb)[0] = value;
+        nb->nfields = nf;
     }
-    if (name.len)
-        memcpy((char *)oomkit__blk_name(nb), name.ptr, name.len);
-    /* The handle entry first: a reader that finds the id in the namespace
-     * list must be able to resolve it. */
-    oomkit__handles_set(&s->h, id, nb);
-    uint32_t pos = oomkit__nslist_append(&s->ns, ns_id, id);
-    STORE_RLX(&nb->ns_pos, pos);
-    oomkit__objtab_insert(&s->ot, nb, h);
-    count_add(&s->objects, 1);
-    count_add(&s->fields, nf);
-    oomkit__smem_add(&s->m.names, name.len);
+    publish_new(s, nb, h);
     return handle;
+}
+
+/* Publishes nb, a filled copy of b, in b's place and retires b. */
+static void replace_block(oomkit_store *s, oomkit__blk *b, oomkit__otslot slot, oomkit__blk *nb)
+{
+    oomkit__handles_set(&s->h, b->obj_id, nb);
+    oomkit__objtab_replace(slot, nb);
+    oomkit__smem_retire_block(&s->m, b, oomkit__blk_size(b));
+    count_add(&s->fields, (uint64_t)nb->nfields - b->nfields);
 }
 
 /* The key width of a copy of b that adds key_id. */
@@ -275,10 +299,7 @@ static void cow(oomkit_store *s, oomkit__blk *b, oomkit__otslot slot, oomkit__bl
     nb->nfields = j;
     if (b->name_len)
         memcpy((char *)oomkit__blk_name(nb), oomkit__blk_name(b), b->name_len);
-    oomkit__handles_set(&s->h, b->obj_id, nb);
-    oomkit__objtab_replace(slot, nb);
-    oomkit__smem_retire_block(&s->m, b, oomkit__blk_size(b));
-    count_add(&s->fields, (uint64_t)j - nf);
+    replace_block(s, b, slot, nb);
 }
 
 /* Appends into spare capacity: key and value first, nfields last. */
@@ -505,6 +526,245 @@ int oomkit_store_put(oomkit_store *s, oomkit_str ns, oomkit_str name, oomkit_str
     return r;
 }
 
+/* Interns key if new (writer, under the lock). 0, -E2BIG or -ENOMEM. */
+static int intern_key_locked(oomkit_store *s, oomkit_str key, uint32_t *key_id)
+{
+    uint64_t h = oomkit__atom_hash(key.ptr, key.len);
+    uint32_t id = oomkit__atoms_find(&s->keys, key.ptr, key.len, h);
+    if (id == ATOM_NONE) {
+        oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
+        size_t need = oomkit__atoms_need(&s->keys, key.len);
+        if (s->keys.count == UINT32_MAX - 1)
+            return -E2BIG;
+        if (!fits(s, need)) {
+            oomkit__reclaim_now(s);
+            if (!fits(s, need))
+                return -E2BIG;
+        }
+        int r = oomkit__atoms_grow(&s->keys, &s->m, key.len);
+        if (r != 0)
+            return r;
+        id = oomkit__atoms_insert(&s->keys, key.ptr, key.len, h);
+    }
+    *key_id = id;
+    return 0;
+}
+
+/* 1 if kid[i] appears again in kid[i+1..n): the later one wins. */
+static int later_dup(const uint32_t *kid, size_t n, size_t i)
+{
+    for (size_t j = i + 1; j < n; j++)
+        if (kid[j] == kid[i])
+            return 1;
+    return 0;
+}
+
+/* The value f gives key_id (its last), or 0 if f does not name it. */
+static int value_given(const uint32_t *kid, const oomkit_store_field *f, size_t n,
+                       uint32_t key_id, int64_t *value)
+{
+    for (size_t j = n; j-- > 0;) {
+        if (kid[j] == key_id) {
+            *value = f[j].value;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether index x must take object b (NULL: a new one) under the value f
+ * gives its key: 1 and *value if f names the key with a value b does not
+ * hold; *old_at gets the field's place in b, or -1. */
+static int index_moves(const oomkit__sindex *x, const oomkit__blk *b, const uint32_t *kid,
+                       const oomkit_store_field *f, size_t n, int64_t *value, int *old_at)
+{
+    if (!value_given(kid, f, n, x->key_id, value))
+        return 0;
+    *old_at = b != NULL ? oomkit__blk_find(b, b->nfields, x->key_id) : -1;
+    return *old_at < 0 || LOAD_RLX(&oomkit__blk_values(b)[*old_at]) != *value;
+}
+
+/* Writes f[0..n) (keys interned as kid[]) into nb, a fresh block whose
+ * header is set, after copying b's fields if b is not NULL. */
+static void fill_fields(oomkit__blk *nb, const oomkit__blk *b, const uint32_t *kid,
+                        const oomkit_store_field *f, size_t n)
+{
+    int64_t *nv = oomkit__blk_values(nb);
+    uint16_t j = 0;
+    if (b != NULL) {
+        const int64_t *ov = oomkit__blk_values(b);
+        for (; j < b->nfields; j++) {
+            oomkit__blk_set_key(nb, j, oomkit__blk_key(b, j));
+            nv[j] = LOAD_RLX(&ov[j]);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        int at = oomkit__blk_find(nb, j, kid[i]);
+        if (at < 0) {
+            oomkit__blk_set_key(nb, j, kid[i]);
+            at = j++;
+        }
+        nv[at] = f[i].value;
+    }
+    nb->nfields = j;
+}
+
+/* put_fields with every key interned (kid[]). Under the lock. */
+static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
+                             const oomkit_store_field *f, const uint32_t *kid, size_t n)
+{
+    uint64_t hns = oomkit__atom_hash(ns.ptr, ns.len);
+    for (int attempt = 0;; attempt++) {
+        oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
+        uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, hns);
+        uint32_t ns_target = ns_id != ATOM_NONE ? ns_id : s->ns.count;
+        uint64_t ho = oomkit__obj_hash(ns_target, name.ptr, name.len);
+        oomkit__otslot slot = { NULL, 0 };
+        oomkit__blk *b = ns_id != ATOM_NONE
+                             ? oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, ho, &slot)
+                             : NULL;
+        uint16_t nf = b ? b->nfields : 0;
+        /* What the write changes: fields added, values changed (the last
+         * of each key counts). */
+        size_t add = 0, changed = 0, change_at = 0;
+        uint32_t kmax = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (later_dup(kid, n, i))
+                continue;
+            int fi = b ? oomkit__blk_find(b, nf, kid[i]) : -1;
+            if (fi < 0) {
+                add++;
+                kmax = kid[i] > kmax ? kid[i] : kmax;
+            } else if (LOAD_RLX(&oomkit__blk_values(b)[fi]) != f[i].value) {
+                changed++;
+                change_at = i;
+            }
+        }
+        if (b != NULL && add == 0 && changed <= 1) {
+            /* Nothing to copy: one value changes in place, as a put. */
+            if (changed == 0)
+                return 0;
+            int fi = oomkit__blk_find(b, nf, kid[change_at]);
+            oomkit__sindex *fx = s->nix ? oomkit__store_index_of(s, kid[change_at]) : NULL;
+            if (fx != NULL)
+                return set_indexed(s, fx, b, fi, f[change_at].value);
+            STORE_RLX(&oomkit__blk_values(b)[fi], f[change_at].value);
+            return 0;
+        }
+        if ((size_t)nf + add > BLK_MAX_FIELDS)
+            return -E2BIG;
+        if (ns_id == ATOM_NONE && s->ns.count == UINT32_MAX - 1)
+            return -E2BIG;
+        unsigned kw = oomkit__kw_for(kmax);
+        if (b != NULL && b->kw > kw)
+            kw = b->kw;
+        size_t bsz = oomkit__blk_bytes((size_t)nf + add, name.len, kw);
+        size_t need = oomkit__slab_need(&s->slab, bsz);
+        if (ns_id == ATOM_NONE)
+            need += oomkit__atoms_need(&s->ns, ns.len);
+        if (b == NULL)
+            need += oomkit__objtab_need(&s->ot, ho) + oomkit__handles_need(&s->h) +
+                    oomkit__nslist_need(&s->ns, ns_target);
+        uint32_t oid = b != NULL ? b->obj_id : oomkit__store_next_id(s);
+        for (uint32_t i = 0; i < s->nix; i++) {
+            int64_t v;
+            int old_at;
+            if (!index_moves(&s->ix[i], b, kid, f, n, &v, &old_at))
+                continue;
+            if (oomkit__ix_full(&s->ix[i], v))
+                return -E2BIG;
+            need += oomkit__ix_need(&s->ix[i], v, oid);
+        }
+        if (!fits(s, need)) {
+            /* Retired memory (in the ledger or in flight) may be enough. */
+            if (attempt == 0) {
+                oomkit__reclaim_now(s);
+                continue;
+            }
+            return -E2BIG;
+        }
+
+        int r = 0;
+        if (ns_id == ATOM_NONE)
+            r = oomkit__atoms_grow(&s->ns, &s->m, ns.len);
+        if (r == 0 && b == NULL) {
+            r = oomkit__objtab_grow(&s->ot, &s->m, ho);
+            if (r == 0)
+                r = oomkit__handles_grow(&s->h, &s->m);
+            if (r == 0)
+                r = oomkit__nslist_grow(&s->ns, ns_target, &s->m);
+        }
+        /* The id may only be known now: handles_grow made one available. */
+        if (b == NULL)
+            oid = oomkit__store_next_id(s);
+        for (uint32_t i = 0; i < s->nix && r == 0; i++) {
+            int64_t v;
+            int old_at;
+            if (index_moves(&s->ix[i], b, kid, f, n, &v, &old_at))
+                r = oomkit__ix_prepare(&s->ix[i], &s->m, v, oid);
+        }
+        if (r != 0)
+            return r;
+        oomkit__blk *nb = block_alloc(s, bsz);
+        if (nb == NULL)
+            return -ENOMEM;
+
+        /* Commit: nothing below can fail. The index moves are worked out
+         * against b before it is replaced. */
+        int64_t old_value[IX_MAX], new_value[IX_MAX];
+        int old_at[IX_MAX], moves[IX_MAX];
+        for (uint32_t i = 0; i < s->nix; i++) {
+            moves[i] = index_moves(&s->ix[i], b, kid, f, n, &new_value[i], &old_at[i]);
+            if (moves[i] && old_at[i] >= 0)
+                old_value[i] = LOAD_RLX(&oomkit__blk_values(b)[old_at[i]]);
+        }
+        if (ns_id == ATOM_NONE)
+            ns_id = oomkit__atoms_insert(&s->ns, ns.ptr, ns.len, hns);
+        uint16_t cap = (uint16_t)(nf + add);
+        if (b == NULL) {
+            blk_init(nb, ns_id, (uint32_t)oomkit__handles_alloc(&s->h), name, cap, kw);
+            fill_fields(nb, NULL, kid, f, n);
+            publish_new(s, nb, ho);
+        } else {
+            blk_init(nb, ns_id, b->obj_id, name, cap, kw);
+            nb->ns_pos = LOAD_RLX(&b->ns_pos);
+            fill_fields(nb, b, kid, f, n);
+            replace_block(s, b, slot, nb);
+        }
+        /* The new block first, then the lists: a reader that finds the
+         * object in a value's list sees that value. */
+        for (uint32_t i = 0; i < s->nix; i++) {
+            if (!moves[i])
+                continue;
+            if (old_at[i] >= 0)
+                oomkit__ix_remove(&s->ix[i], &s->m, old_value[i], nb->obj_id);
+            oomkit__ix_add(&s->ix[i], &s->m, new_value[i], nb->obj_id);
+        }
+        return 0;
+    }
+}
+
+int oomkit_store_put_fields(oomkit_store *s, oomkit_str ns, oomkit_str name,
+                            const oomkit_store_field *f, size_t n)
+{
+    if (s == NULL || f == NULL || n == 0 || n > OOMKIT_STORE_PUT_FIELDS_MAX ||
+        !oomkit__str_ok(ns) || !oomkit__str_ok(name))
+        return -EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!oomkit__str_ok(f[i].key))
+            return -EINVAL;
+    int r = writer_enter(s);
+    if (r != 0)
+        return r;
+    uint32_t kid[OOMKIT_STORE_PUT_FIELDS_MAX];
+    for (size_t i = 0; i < n && r == 0; i++)
+        r = intern_key_locked(s, f[i].key, &kid[i]);
+    if (r == 0)
+        r = put_fields_locked(s, ns, name, f, kid, n);
+    writer_leave(s);
+    return r;
+}
+
 int oomkit_store_object(oomkit_store *s, oomkit_str ns, oomkit_str name, int create,
                         oomkit_store_obj *out)
 {
@@ -541,8 +801,8 @@ int oomkit_store_key(oomkit_store *s, oomkit_str key, int create, uint32_t *key_
 {
     if (s == NULL || key_id == NULL || !oomkit__str_ok(key))
         return -EINVAL;
-    uint64_t h = oomkit__atom_hash(key.ptr, key.len);
     if (!create) {
+        uint64_t h = oomkit__atom_hash(key.ptr, key.len);
         oomkit__rd_lock();
         uint32_t id = oomkit__atoms_find(&s->keys, key.ptr, key.len, h);
         oomkit__rd_unlock(STORE_SYNC(s));
@@ -554,24 +814,7 @@ int oomkit_store_key(oomkit_store *s, oomkit_str key, int create, uint32_t *key_
     int r = writer_enter(s);
     if (r != 0)
         return r;
-    oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
-    uint32_t id = oomkit__atoms_find(&s->keys, key.ptr, key.len, h);
-    if (id == ATOM_NONE) {
-        size_t need = oomkit__atoms_need(&s->keys, key.len);
-        if (s->keys.count == UINT32_MAX - 1)
-            r = -E2BIG;
-        else if (!fits(s, need)) {
-            oomkit__reclaim_now(s);
-            if (!fits(s, need))
-                r = -E2BIG;
-        }
-        if (r == 0)
-            r = oomkit__atoms_grow(&s->keys, &s->m, key.len);
-        if (r == 0)
-            id = oomkit__atoms_insert(&s->keys, key.ptr, key.len, h);
-    }
-    if (r == 0)
-        *key_id = id;
+    r = intern_key_locked(s, key, key_id);
     writer_leave(s);
     return r;
 }

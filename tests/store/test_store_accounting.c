@@ -148,6 +148,61 @@ static void fill(oomkit_store *s, int nobj, int cycle)
     }
 }
 
+/* The same state written an object at a time (oomkit_store_put_fields). */
+static void fill_objects(oomkit_store *s, int nobj, int cycle)
+{
+    char nb[64], sb[32], kb[16][48];
+    oomkit_store_field f[16];
+    for (int i = 0; i < nobj; i++) {
+        int nf = 4 + i % 12;
+        for (int k = 0; k < nf; k++) {
+            f[k].key = key_name(kb[k], sizeof(kb[k]), (k * 3 + i) % 40);
+            f[k].value = cycle * 1000 + k;
+        }
+        assert_int_equal(oomkit_store_put_fields(s, ns_name(sb, sizeof(sb), i),
+                                                 obj_name(nb, sizeof(nb), i), f, (size_t)nf),
+                         0);
+    }
+}
+
+/* Written an object at a time, the refill leaves no block behind for the
+ * readers (each object is one block, written once), so after clear every
+ * block it needs is on the slab's free lists at its size: no allocator
+ * call from the first cycle on. */
+static void test_reconcile_by_object_allocates_nothing(void **st)
+{
+    (void)st;
+    oomkit_allocator a = { c_malloc, c_realloc, c_free, NULL };
+    oomkit_set_allocator(&a);
+    oomkit_store *s;
+    assert_int_equal(oomkit_store_open(NULL, &s), 0);
+    const int nobj = 10000, cycles = STORE_TEST_ASAN ? 8 : 20;
+    fill_objects(s, nobj, 0);
+    uint64_t o0, f0;
+    oomkit_store_count(s, &o0, &f0);
+    assert_int_equal(o0, (uint64_t)nobj);
+    unsigned long long total = 0;
+    for (int c = 1; c <= cycles; c++) {
+        unsigned long long before = calls;
+        assert_int_equal(oomkit_store_clear(s), 0);
+        fill_objects(s, nobj, c);
+        total += calls - before;
+        uint64_t o, f;
+        oomkit_store_count(s, &o, &f);
+        assert_int_equal(o, o0);
+        assert_int_equal(f, f0);
+    }
+    int64_t v;
+    char nb[64], sb[32], kb[48];
+    assert_int_equal(oomkit_store_get(s, ns_name(sb, sizeof(sb), 77), obj_name(nb, sizeof(nb), 77),
+                                      key_name(kb, sizeof(kb), (1 * 3 + 77) % 40), &v), 0);
+    assert_int_equal(v, cycles * 1000 + 1);
+    print_message("%d cycles written by object: %llu allocations\n", cycles, total);
+    assert_int_equal(total, 0);
+    oomkit_store_close(s);
+    oomkit_set_allocator(NULL);
+}
+
 static void test_reconcile_allocates_nothing(void **st)
 {
     (void)st;
@@ -296,6 +351,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mallinfo_matches_stats),
         cmocka_unit_test(test_reconcile_allocates_nothing),
+        cmocka_unit_test(test_reconcile_by_object_allocates_nothing),
         cmocka_unit_test(test_big_namespace_grows_in_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -156,6 +156,71 @@ static void test_put_get_update_delete(void **st)
     oomkit_store_close(s);
 }
 
+static void test_put_fields(void **st)
+{
+    (void)st;
+    oomkit_store *s = open_store();
+    oomkit_str ns = OOMKIT_STR("default"), name = OOMKIT_STR("pod-1"), bad = { NULL, 1 };
+    oomkit_store_field f[3] = { { OOMKIT_STR("cpu"), 1 }, { OOMKIT_STR("mem"), 2 },
+                                { OOMKIT_STR("cpu"), 3 } };
+    static oomkit_store_field many[OOMKIT_STORE_PUT_FIELDS_MAX + 1];
+    int rc;
+    assert_int_equal(oomkit_store_put_fields(NULL, ns, name, f, 1), -EINVAL);
+    assert_int_equal(oomkit_store_put_fields(s, bad, name, f, 1), -EINVAL);
+    assert_int_equal(oomkit_store_put_fields(s, ns, bad, f, 1), -EINVAL);
+    assert_int_equal(oomkit_store_put_fields(s, ns, name, NULL, 1), -EINVAL);
+    assert_int_equal(oomkit_store_put_fields(s, ns, name, f, 0), -EINVAL);
+    assert_int_equal(oomkit_store_put_fields(s, ns, name, many, OOMKIT_STORE_PUT_FIELDS_MAX + 1),
+                     -EINVAL);
+    oomkit_store_field with_bad[2] = { { OOMKIT_STR("ok"), 1 }, { bad, 2 } };
+    assert_int_equal(oomkit_store_put_fields(s, ns, name, with_bad, 2), -EINVAL);
+    uint32_t kid;
+    assert_int_equal(oomkit_store_key(s, OOMKIT_STR("ok"), 0, &kid), -ENOENT);
+
+    /* A key given twice takes its last value; one object, two fields. */
+    assert_int_equal(oomkit_store_put_fields(s, ns, name, f, 3), 0);
+    assert_int_equal(get(s, ns, name, OOMKIT_STR("cpu"), &rc), 3);
+    assert_int_equal(get(s, ns, name, OOMKIT_STR("mem"), &rc), 2);
+    uint64_t objs, fields;
+    assert_int_equal(oomkit_store_count(s, &objs, &fields), 0);
+    assert_int_equal(objs, 1);
+    assert_int_equal(fields, 2);
+    /* Other fields stay; new keys are added, known ones updated. */
+    assert_int_equal(oomkit_store_put(s, ns, name, OOMKIT_STR("gpu"), 9), 0);
+    oomkit_store_field g[2] = { { OOMKIT_STR("mem"), 20 }, { OOMKIT_STR("disk"), 30 } };
+    assert_int_equal(oomkit_store_put_fields(s, ns, name, g, 2), 0);
+    assert_int_equal(get(s, ns, name, OOMKIT_STR("cpu"), &rc), 3);
+    assert_int_equal(get(s, ns, name, OOMKIT_STR("mem"), &rc), 20);
+    assert_int_equal(get(s, ns, name, OOMKIT_STR("gpu"), &rc), 9);
+    assert_int_equal(get(s, ns, name, OOMKIT_STR("disk"), &rc), 30);
+    assert_int_equal(oomkit_store_count(s, &objs, &fields), 0);
+    assert_int_equal(fields, 4);
+    /* Writing the values it already holds changes nothing and leaves no
+     * block behind; so does changing one value (in place, as a put). */
+    oomkit_store_stats before, after;
+    assert_int_equal(oomkit_store_stats_get(s, &before), 0);
+    assert_int_equal(oomkit_store_put_fields(s, ns, name, g, 2), 0);
+    g[0].value = 21;
+    assert_int_equal(oomkit_store_put_fields(s, ns, name, g, 2), 0);
+    assert_int_equal(oomkit_store_stats_get(s, &after), 0);
+    assert_int_equal(after.allocations, before.allocations);
+    assert_int_equal(after.bytes_retired, before.bytes_retired);
+    assert_int_equal(get(s, ns, name, OOMKIT_STR("mem"), &rc), 21);
+    /* Keys wider than a byte: 300 keys, so ids pass 255 in one write. */
+    static char kb[300][8];
+    for (int i = 0; i < 300; i++) {
+        many[i].key = (oomkit_str){ kb[i], (size_t)snprintf(kb[i], sizeof kb[i], "w%d", i) };
+        many[i].value = i;
+    }
+    assert_int_equal(oomkit_store_put_fields(s, ns, OOMKIT_STR("wide"), many, 300), 0);
+    for (int i = 0; i < 300; i += 37)
+        assert_int_equal(get(s, ns, OOMKIT_STR("wide"), many[i].key, &rc), i);
+    assert_int_equal(oomkit_store_put_fields(s, ns, name, many + 290, 10), 0);
+    assert_int_equal(get(s, ns, name, many[299].key, &rc), 299);
+    assert_int_equal(get(s, ns, name, OOMKIT_STR("cpu"), &rc), 3);
+    oomkit_store_close(s);
+}
+
 static void test_empty_and_nul_strings(void **st)
 {
     (void)st;
@@ -718,6 +783,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_put_get_update_delete),
+        cmocka_unit_test(test_put_fields),
         cmocka_unit_test(test_empty_and_nul_strings),
         cmocka_unit_test(test_big_strings),
         cmocka_unit_test(test_handles),

@@ -123,7 +123,17 @@ static void *writer(void *arg)
         int o = (int)(xs(&r) % n_objects), k = (int)(xs(&r) % NKEYS);
         oomkit_str name = obj_name(nb, o), key = key_name(kb, k);
         int rc = 0;
-        if (op < 600) {
+        if (op < 100) {
+            char kbs[4][16];
+            oomkit_store_field f[4];
+            size_t n = 1 + xs(&r) % 4;
+            for (size_t j = 0; j < n; j++) {
+                int kj = j == 0 ? k : (int)(xs(&r) % NKEYS);
+                f[j].key = key_name(kbs[j], kj);
+                f[j].value = make_value(o, kj, gen++);
+            }
+            rc = oomkit_store_put_fields(S, NS, name, f, n);
+        } else if (op < 600) {
             rc = oomkit_store_put(S, NS, name, key, make_value(o, k, gen++));
         } else if (op < 800) {
             if (o < NPERM && k == 0)
@@ -356,6 +366,115 @@ static void test_many_objects(void **st)
     run(2, 3, 0, NOBJ_MAX);
 }
 
+/* put_fields is one write: a writer rewrites every field of an object
+ * with one generation (or deletes the object), and readers must never see
+ * an object with fields of two generations, or with some fields only. */
+#define ATOMIC_OBJECTS 64
+
+static void *atomic_writer(void *arg)
+{
+    (void)arg;
+    uint64_t r = 12345, gen = 1;
+    char nb[16], kbs[NKEYS][16];
+    oomkit_store_field f[NKEYS];
+    while (!atomic_load(&stop)) {
+        int o = (int)(xs(&r) % ATOMIC_OBJECTS);
+        oomkit_str name = obj_name(nb, o);
+        int rc;
+        if (xs(&r) % 16 == 0) {
+            rc = oomkit_store_del_object(S, NS, name);
+            rc = rc == -ENOENT ? 0 : rc;
+        } else {
+            /* The keys in a different order each time. */
+            int first = (int)(xs(&r) % NKEYS);
+            for (int j = 0; j < NKEYS; j++) {
+                int k = (first + j) % NKEYS;
+                f[j].key = key_name(kbs[j], k);
+                f[j].value = make_value(o, k, gen);
+            }
+            gen++;
+            rc = oomkit_store_put_fields(S, NS, name, f, NKEYS);
+        }
+        if (rc != 0)
+            bad("atomic writer call failed", o, rc);
+    }
+    return NULL;
+}
+
+typedef struct gctx {
+    int obj, n;
+    uint64_t gen;
+} gctx;
+
+static int same_gen_cb(void *ctx, oomkit_str key, uint32_t key_id, int64_t value)
+{
+    gctx *g = ctx;
+    (void)key_id;
+    int k = parse_key(key);
+    if (k < 0 || ((uint64_t)value & 0xffffff) != tag(g->obj, k))
+        bad("atomic: value tag mismatch", g->obj, k);
+    uint64_t gen = (uint64_t)value >> 24;
+    if (g->n++ == 0)
+        g->gen = gen;
+    else if (gen != g->gen)
+        bad("atomic: fields of two writes", (long)g->gen, (long)gen);
+    return 0;
+}
+
+static void *atomic_reader(void *arg)
+{
+    uint64_t r = (uint64_t)(uintptr_t)arg * 104729 + 3;
+    char nb[16];
+    long iters = 0;
+    while (!atomic_load(&stop)) {
+        int o = (int)(xs(&r) % ATOMIC_OBJECTS);
+        gctx g = { o, 0, 0 };
+        int rc = oomkit_store_each_field(S, NS, obj_name(nb, o), same_gen_cb, &g);
+        if (rc == 0 && g.n != NKEYS)
+            bad("atomic: some fields only", o, g.n);
+        else if (rc != 0 && rc != -ENOENT)
+            bad("atomic: each_field failed", o, rc);
+        iters++;
+    }
+    return (void *)iters;
+}
+
+static void test_put_fields_atomic(void **st)
+{
+    (void)st;
+    n_objects = ATOMIC_OBJECTS;
+    assert_int_equal(oomkit_store_open(NULL, &S), 0);
+    atomic_store(&stop, 0);
+    atomic_store(&failures, 0);
+    pthread_t w, rd[2];
+    pthread_create(&w, NULL, atomic_writer, NULL);
+    for (int i = 0; i < 2; i++)
+        pthread_create(&rd[i], NULL, atomic_reader, (void *)(uintptr_t)(i + 1));
+    uint64_t t0 = now_ms();
+    while (now_ms() - t0 < RUN_MS && atomic_load(&failures) == 0) {
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    atomic_store(&stop, 1);
+    pthread_join(w, NULL);
+    long reads = 0;
+    for (int i = 0; i < 2; i++) {
+        void *it;
+        pthread_join(rd[i], &it);
+        reads += (long)it;
+    }
+    oomkit_store_stats sts;
+    oomkit_store_stats_get(S, &sts);
+    print_message("put_fields of %d fields against 2 readers: %ld object reads, %llu objects "
+                  "at the end\n",
+                  NKEYS, reads, (unsigned long long)sts.objects);
+    oomkit_store_close(S);
+    S = NULL;
+    if (atomic_load(&failures) != 0)
+        fail_msg("%s", fail_msg_buf);
+    assert_true(reads > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -363,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_three_writers_three_readers),
         cmocka_unit_test(test_with_clear),
         cmocka_unit_test(test_many_objects),
+        cmocka_unit_test(test_put_fields_atomic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,7 +26,19 @@ static void run_seed(uint64_t seed, size_t ops, size_t batch, uint32_t nnames)
         oomkit_str key = gen_key(&g, rng_below(&r, GEN_KEYS));
         int64_t v = (int64_t)rng_next(&r);
         int64_t got = 0, want = 0;
-        if (op < 450) {
+        if (op < 60) {
+            /* Several fields of one object in one write, a key sometimes
+             * given twice (the last value wins). */
+            oomkit_store_field f[6];
+            size_t n = 1 + rng_below(&r, 6);
+            for (size_t j = 0; j < n; j++) {
+                f[j].key = j == 0 ? key : gen_key(&g, rng_below(&r, GEN_KEYS));
+                f[j].value = rng_below(&r, 4) == 0 ? v : (int64_t)rng_next(&r);
+            }
+            assert_int_equal(oomkit_store_put_fields(s, ns, name, f, n), 0);
+            for (size_t j = 0; j < n; j++)
+                m_put(&m, ns, name, f[j].key, f[j].value);
+        } else if (op < 450) {
             assert_int_equal(oomkit_store_put(s, ns, name, key, v), 0);
             m_put(&m, ns, name, key, v);
         } else if (op < 700) {

@@ -125,7 +125,22 @@ static int run_workload(long n)
         int64_t v = (int64_t)rng_next(&rg), got, want;
         if (key.ptr == ix_key.ptr)
             v = (int64_t)((uint64_t)v % 4);
-        if (op < 60) {
+        if (op < 10) {
+            /* A write of several fields: all of them, or none. */
+            oomkit_store_field f[4];
+            size_t nf = 1 + rng_below(&rg, 4);
+            for (size_t j = 0; j < nf; j++) {
+                f[j].key = j == 0 ? key : gen_key(&g, rng_below(&rg, 12));
+                f[j].value = f[j].key.ptr == ix_key.ptr ? (int64_t)rng_below(&rg, 4)
+                                                        : (int64_t)rng_next(&rg);
+            }
+            if (outcome(oomkit_store_put_fields(s, ns, name, f, nf), 0)) {
+                for (size_t j = 0; j < nf; j++)
+                    m_put(&m, ns, name, f[j].key, f[j].value);
+            } else {
+                check(s, &m, n);
+            }
+        } else if (op < 60) {
             if (outcome(oomkit_store_put(s, ns, name, key, v), 0))
                 m_put(&m, ns, name, key, v);
             else

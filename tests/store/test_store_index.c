@@ -141,7 +141,21 @@ static void run_diff(uint64_t nops, size_t budget)
         oomkit_str ns = S(ns_s[ob / NNAMES]), name = S(name_s[ob % NNAMES]), key = S(key_s[k]);
         uint32_t op = rng_below(&r, 1000);
         int rc;
-        if (op < 600) {
+        if (op < 100) {
+            /* One write of several fields, indexed ones among them; on an
+             * error none of them has changed. */
+            oomkit_store_field f[4];
+            int fk[4];
+            size_t n = 1 + rng_below(&r, 4);
+            for (size_t j = 0; j < n; j++) {
+                fk[j] = j == 0 ? k : (int)rng_below(&r, NKEYS);
+                f[j].key = S(key_s[fk[j]]);
+                f[j].value = rand_value(&r, fk[j]);
+            }
+            rc = oomkit_store_put_fields(s, ns, name, f, n);
+            for (size_t j = 0; j < n && rc == 0; j++)
+                m.present[ob][fk[j]] = 1, m.val[ob][fk[j]] = f[j].value;
+        } else if (op < 600) {
             int64_t v = rand_value(&r, k);
             rc = oomkit_store_put(s, ns, name, key, v);
             if (rc == 0)
