@@ -44,6 +44,39 @@ static int fill(const struct peer_ops *ops, void *s, const struct wl_workload *w
     return 0;
 }
 
+/* The reconcile's refill: object by object where the structure writes
+ * whole objects (put_object), entry by entry otherwise, or if by_entry. */
+static int refill(const struct peer_ops *ops, void *s, const struct wl_workload *w, int by_entry)
+{
+    if (ops->put_object == NULL || by_entry)
+        return fill(ops, s, w);
+    for (uint32_t o = 0; o < w->n_objects; o++)
+        if (ops->put_object(s, w, o) != 0)
+            return -1;
+    return 0;
+}
+
+/* cycles clear + refill cycles after one warm-up; their allocations and
+ * time per cycle go to *allocs and *ns. 0, or -1 with err set. */
+static int reconcile(const struct peer_ops *ops, void *s, const struct wl_workload *w,
+                     unsigned cycles, int by_entry, double *allocs, double *ns, char *err,
+                     size_t err_cap)
+{
+    /* The warm-up also brings back the deleted objects, so the figures
+     * describe the steady state a long-running loop lives in. */
+    if (ops->clear(s) != 0 || refill(ops, s, w, by_entry) != 0)
+        return fail(err, err_cap, "%s: reconcile warm-up failed", ops->name);
+    uint64_t allocs0 = oomkit__bench_allocs();
+    uint64_t t0 = oomkit__bench_now_ns();
+    for (unsigned c = 0; c < cycles; c++)
+        if (ops->clear(s) != 0 || refill(ops, s, w, by_entry) != 0)
+            return fail(err, err_cap, "%s: reconcile cycle %u failed", ops->name, c + 1);
+    uint64_t t1 = oomkit__bench_now_ns();
+    *allocs = (double)(oomkit__bench_allocs() - allocs0) / cycles;
+    *ns = (double)(t1 - t0) / cycles;
+    return 0;
+}
+
 /* One pass of batched hit lookups over the same probes as the single
  * ones, in their order, PEER_BATCH per call. 0, or -1 with err set when
  * the answers are wrong. */
@@ -434,7 +467,7 @@ int bench_finish(const struct peer_ops *ops, void *s, const struct wl_workload *
                  char *err, size_t err_cap)
 {
     int rc = -1;
-    uint64_t t0, t1, allocs0, allocs1;
+    uint64_t t0, t1;
     /* List the biggest namespace: the fastest of LIST_ROUNDS passes. */
     const struct wl_object *big = &w->objects[w->biggest_ns_obj];
     uint64_t best = UINT64_MAX;
@@ -466,26 +499,18 @@ int bench_finish(const struct peer_ops *ops, void *s, const struct wl_workload *
         out->delete_object_ns = (double)(t1 - t0) / (double)p->n_deletes;
     }
 
-    /* Reconcile: clear and refill the whole state. One warm-up cycle
-     * first (it also brings back the deleted objects), so the figures
-     * describe the steady state a long-running loop lives in. */
-    if (ops->clear(s) != 0 || fill(ops, s, w) != 0) {
-        fail(err, err_cap, "%s: reconcile warm-up failed", ops->name);
-        goto done;
-    }
+    /* Reconcile: clear and refill the whole state; a structure that
+     * writes whole objects is also timed refilling entry by entry. */
     if (reconcile_cycles > 0) {
-        allocs0 = oomkit__bench_allocs();
-        t0 = oomkit__bench_now_ns();
-        for (unsigned c = 0; c < reconcile_cycles; c++) {
-            if (ops->clear(s) != 0 || fill(ops, s, w) != 0) {
-                fail(err, err_cap, "%s: reconcile cycle %u failed", ops->name, c + 1);
-                goto done;
-            }
-        }
-        t1 = oomkit__bench_now_ns();
-        allocs1 = oomkit__bench_allocs();
-        out->reconcile_allocs_per_cycle = (double)(allocs1 - allocs0) / reconcile_cycles;
-        out->reconcile_ns_per_cycle = (double)(t1 - t0) / reconcile_cycles;
+        if (reconcile(ops, s, w, reconcile_cycles, 0, &out->reconcile_allocs_per_cycle,
+                      &out->reconcile_ns_per_cycle, err, err_cap) != 0)
+            goto done;
+        out->reconcile_entry_allocs_per_cycle = out->reconcile_allocs_per_cycle;
+        out->reconcile_entry_ns_per_cycle = out->reconcile_ns_per_cycle;
+        if (ops->put_object != NULL &&
+            reconcile(ops, s, w, reconcile_cycles, 1, &out->reconcile_entry_allocs_per_cycle,
+                      &out->reconcile_entry_ns_per_cycle, err, err_cap) != 0)
+            goto done;
     }
     ops->close(s);
     return 0;

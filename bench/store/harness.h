@@ -30,6 +30,10 @@ struct bench_result {
     double list_namespace_ns;    /* one listing of the biggest namespace */
     double reconcile_allocs_per_cycle; /* clear + refill, after one warm-up cycle */
     double reconcile_ns_per_cycle;
+    /* The same refilled entry by entry (put), where the reconcile above
+     * wrote whole objects; else equal to it. */
+    double reconcile_entry_allocs_per_cycle;
+    double reconcile_entry_ns_per_cycle;
     double worst_write_us;       /* the slowest single put or delete-object */
     double p999_write_us;        /* 99.9% of writes took at most this */
     uint64_t bytes_total;        /* the heap delta itself */

@@ -115,4 +115,5 @@ const struct peer_ops peer_glib_flat = {
     NULL,
     NULL,
     NULL,
+    NULL,
 };

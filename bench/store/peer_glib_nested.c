@@ -102,4 +102,5 @@ const struct peer_ops peer_glib_nested = {
     NULL,
     NULL,
     NULL,
+    NULL,
 };

@@ -44,6 +44,28 @@ static int store_put(void *s, const struct wl_ref *r, int64_t value)
                : -1;
 }
 
+/* One oomkit_store_put_fields call per object (a call per
+ * OOMKIT_STORE_PUT_FIELDS_MAX fields of a bigger one). */
+static int store_put_object(void *s, const struct wl_workload *w, uint32_t obj)
+{
+    const struct wl_object *o = &w->objects[obj];
+    oomkit_store_field f[OOMKIT_STORE_PUT_FIELDS_MAX];
+    size_t n = 0;
+    for (uint32_t i = 0; i < o->count; i++) {
+        uint32_t e = w->by_object[o->first + i];
+        struct wl_ref r = wl_entry_ref(w, e);
+        f[n].key = str(r.key, r.key_len);
+        f[n].value = w->entries[e].value;
+        if (++n == sizeof(f) / sizeof(f[0]) || i + 1 == o->count) {
+            if (oomkit_store_put_fields(s, str(o->ns, o->ns_len), str(o->name, o->name_len), f,
+                                        n) != 0)
+                return -1;
+            n = 0;
+        }
+    }
+    return 0;
+}
+
 static int store_get(void *s, const struct wl_ref *r, int64_t *value)
 {
     return oomkit_store_get(s, str(r->ns, r->ns_len), str(r->name, r->name_len),
@@ -139,7 +161,7 @@ static uint64_t store_writer_waits(void *s)
 
 const struct peer_ops peer_oomkit_store = {
     "oomkit-store",
-    "oomkit_store_put/get/get_many/del_object/each_object/clear (string API)",
+    "oomkit_store_put/get/get_many/del_object/each_object/clear (string API); put_fields to refill",
     store_open,
     store_put,
     store_get,
@@ -151,4 +173,5 @@ const struct peer_ops peer_oomkit_store = {
     store_self_bytes,
     store_reclaim,
     store_writer_waits,
+    store_put_object,
 };

@@ -188,4 +188,5 @@ const struct peer_ops peer_uthash = {
     NULL,
     NULL,
     NULL,
+    NULL,
 };

@@ -51,6 +51,10 @@ struct peer_ops {
      * when it keeps no such count. Such a wait need not be a sleep: it can
      * spin in the kernel (membarrier waiting on another CPU). */
     uint64_t (*writer_waits)(void *s);
+    /* Upserts workload object `obj` with all its fields in one write, or
+     * NULL when the structure writes entry by entry only. The reconcile
+     * refills through it where it exists. 0, or -1. */
+    int (*put_object)(void *s, const struct wl_workload *w, uint32_t obj);
 };
 
 /* Starts the store's grace-period thread: one per process, started on
