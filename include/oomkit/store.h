@@ -154,8 +154,11 @@ int oomkit_store_del_object(oomkit_store *s, oomkit_str ns, oomkit_str name);
 int oomkit_store_count(const oomkit_store *s, uint64_t *objects, uint64_t *fields);
 
 /* Deletes every object but keeps all capacity (tables, blocks, atoms), so a
- * loop that clears and refills the same state allocates nothing in steady
- * state. Waits for readers to leave their read sections once.
+ * loop that clears and refills the same state object by object
+ * (oomkit_store_put_fields) allocates nothing. Refilled one put at a time,
+ * it allocates only when more replaced blocks wait for readers than ever
+ * before (each put that adds a field replaces the object's block).
+ * Waits for readers to leave their read sections once.
  * Thread safety: writer. */
 int oomkit_store_clear(oomkit_store *s);
 
