@@ -120,9 +120,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         oomkit_str name = raw(&r), key = raw(&r);
         int64_t v = (int64_t)byte(&r) - 128, got = 0, want = 0;
         switch (op) {
+        case 2: {
+            /* One write of up to four fields, the first key among them. */
+            oomkit_store_field f[4] = { { key, v } };
+            size_t n = 1 + byte(&r) % 4;
+            for (size_t j = 1; j < n; j++) {
+                f[j].key = raw(&r);
+                f[j].value = (int64_t)byte(&r) - 128;
+            }
+            rc = oomkit_store_put_fields(s, ns, name, f, n);
+            if (rc == 0) {
+                for (size_t j = 0; j < n; j++)
+                    m_put(&m, ns, name, f[j].key, f[j].value);
+            } else if (rc != -E2BIG || o.budget_bytes == 0) {
+                abort();
+            }
+            break;
+        }
         case 0:
         case 1:
-        case 2:
             rc = oomkit_store_put(s, ns, name, key, v);
             if (rc == 0)
                 m_put(&m, ns, name, key, v);
