@@ -256,7 +256,11 @@ $alternating
   cycle; allocations and time per cycle. The GLib peers clear with
   \`g_hash_table_remove_all\` on the top table (freeing the nested tables),
   uthash walks and frees every item, the store calls \`oomkit_store_clear\`,
-  which keeps its capacity.
+  which keeps its capacity. The peers refill entry by entry; the store
+  refills object by object (\`oomkit_store_put_fields\`, one write per
+  object, as a reconcile loop that computes each object's state writes
+  it), and the sentence under the table gives its entry-by-entry figures
+  too.
 - **worst / p99.9 write µs**: a fresh structure built from empty, then
   100,000 random objects (all of them in a smaller workload) deleted and
   put back field by field, the same sequence for every structure; every
