@@ -15,8 +15,7 @@
 
 struct store_state {
     oomkit_store *s;
-    uint32_t label_key[OP_LABELS];
-    uint32_t batch_key;
+    oomkit_store_field field[OP_LABELS + 1]; /* the labels, then batch-id */
 };
 
 static oomkit_str str_of(const char *s)
@@ -32,29 +31,26 @@ static int store_open(void **state, const struct op_cluster *c)
         return -ENOMEM;
     oomkit_store_options o = { 0, c->n_pods };
     int rc = oomkit_store_open(&o, &st->s);
-    for (unsigned k = 0; rc == 0 && k < OP_LABELS; k++)
-        rc = oomkit_store_key(st->s, str_of(op_label_keys[k]), 1, &st->label_key[k]);
-    if (rc == 0)
-        rc = oomkit_store_key(st->s, str_of("batch-id"), 1, &st->batch_key);
     if (rc != 0) {
-        oomkit_store_close(st->s);
         free(st);
         return rc;
     }
+    for (unsigned k = 0; k < OP_LABELS; k++)
+        st->field[k].key = str_of(op_label_keys[k]);
+    st->field[OP_LABELS].key = str_of("batch-id");
     *state = st;
     return 0;
 }
 
+/* One write per pod, its labels and batch-id together: the pod's block is
+ * built once, so a refill after clear allocates nothing. */
 __attribute__((noinline)) static int store_pod_put(struct store_state *st, const char *ns,
                                                    const struct op_pod *p)
 {
-    oomkit_store_obj obj;
-    int rc = oomkit_store_object(st->s, str_of(ns), str_of(p->name), 1, &obj);
-    for (unsigned k = 0; rc == 0 && k < OP_LABELS; k++)
-        rc = oomkit_store_obj_put(st->s, obj, st->label_key[k], p->label_value[k]);
-    if (rc == 0)
-        rc = oomkit_store_obj_put(st->s, obj, st->batch_key, (int64_t)p->batch_id);
-    return rc;
+    for (unsigned k = 0; k < OP_LABELS; k++)
+        st->field[k].value = p->label_value[k];
+    st->field[OP_LABELS].value = (int64_t)p->batch_id;
+    return oomkit_store_put_fields(st->s, str_of(ns), str_of(p->name), st->field, OP_LABELS + 1);
 }
 
 __attribute__((noinline)) static int store_reconcile(void *state, const struct op_cluster *c,

@@ -367,6 +367,57 @@ static int set_indexed(oomkit_store *s, oomkit__sindex *x, oomkit__blk *b, int f
     return 0;
 }
 
+/* Where object (ns, name) is or would go: its namespace id (ATOM_NONE if
+ * the namespace is new) and the id it would get, its object-table hash,
+ * and its block and slot, or NULL. Writer. */
+struct place {
+    uint32_t ns_id, ns_target;
+    uint64_t ho;
+    oomkit__otslot slot;
+};
+
+static oomkit__blk *locate(oomkit_store *s, oomkit_str ns, uint64_t hns, oomkit_str name,
+                           struct place *p)
+{
+    p->ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, hns);
+    p->ns_target = p->ns_id != ATOM_NONE ? p->ns_id : s->ns.count;
+    p->ho = oomkit__obj_hash(p->ns_target, name.ptr, name.len);
+    p->slot = (oomkit__otslot){ NULL, 0 };
+    return p->ns_id != ATOM_NONE
+               ? oomkit__objtab_find(&s->ot, p->ns_id, name.ptr, name.len, p->ho, &p->slot)
+               : NULL;
+}
+
+/* Bytes a write at place p needs for namespace ns if it is new and, when
+ * it creates the object (creates != 0), for the object's table slot,
+ * handle and namespace-list slot. */
+static size_t place_need(const oomkit_store *s, const struct place *p, oomkit_str ns,
+                         int creates)
+{
+    size_t need = p->ns_id == ATOM_NONE ? oomkit__atoms_need(&s->ns, ns.len) : 0;
+    if (creates)
+        need += oomkit__objtab_need(&s->ot, p->ho) + oomkit__handles_need(&s->h) +
+                oomkit__nslist_need(&s->ns, p->ns_target);
+    return need;
+}
+
+/* Makes the room place_need counted, after the budget check. 0 or
+ * -ENOMEM; the content is unchanged either way. */
+static int place_grow(oomkit_store *s, const struct place *p, oomkit_str ns, int creates)
+{
+    int r = 0;
+    if (p->ns_id == ATOM_NONE)
+        r = oomkit__atoms_grow(&s->ns, &s->m, ns.len);
+    if (r == 0 && creates) {
+        r = oomkit__objtab_grow(&s->ot, &s->m, p->ho);
+        if (r == 0)
+            r = oomkit__handles_grow(&s->h, &s->m);
+        if (r == 0)
+            r = oomkit__nslist_grow(&s->ns, p->ns_target, &s->m);
+    }
+    return r;
+}
+
 /* Upsert of (ns, name) and, if key != NULL, of its field key = value. The
  * object's handle goes to *handle_out if not NULL. Under the lock. */
 static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const oomkit_str *key,
@@ -376,14 +427,11 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
     uint64_t hk = key ? oomkit__atom_hash(key->ptr, key->len) : 0;
     for (int attempt = 0;; attempt++) {
         oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
-        uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, hns);
+        struct place pl;
+        oomkit__blk *b = locate(s, ns, hns, name, &pl);
+        uint32_t ns_id = pl.ns_id;
+        oomkit__otslot slot = pl.slot;
         uint32_t key_id = key ? oomkit__atoms_find(&s->keys, key->ptr, key->len, hk) : ATOM_NONE;
-        uint32_t ns_target = ns_id != ATOM_NONE ? ns_id : s->ns.count;
-        uint64_t ho = oomkit__obj_hash(ns_target, name.ptr, name.len);
-        oomkit__otslot slot = { NULL, 0 };
-        oomkit__blk *b = ns_id != ATOM_NONE
-                             ? oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, ho, &slot)
-                             : NULL;
         uint16_t nf = b ? b->nfields : 0;
         if (b != NULL) {
             if (handle_out != NULL)
@@ -406,9 +454,7 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
         if (key != NULL && key_id == ATOM_NONE && s->keys.count == UINT32_MAX - 1)
             return -E2BIG;
 
-        size_t need = 0, bsz = 0;
-        if (ns_id == ATOM_NONE)
-            need += oomkit__atoms_need(&s->ns, ns.len);
+        size_t need = place_need(s, &pl, ns, b == NULL), bsz = 0;
         if (key != NULL && key_id == ATOM_NONE)
             need += oomkit__atoms_need(&s->keys, key->len);
         /* A new key gets the next id: its width may widen the block. */
@@ -418,8 +464,6 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
                 bsz = oomkit__blk_bytes((size_t)nf + 1, b->name_len, cow_kw(b, key_target));
         } else {
             bsz = oomkit__blk_bytes(key ? 1 : 0, name.len, key ? oomkit__kw_for(key_target) : 0);
-            need += oomkit__objtab_need(&s->ot, ho) + oomkit__handles_need(&s->h) +
-                    oomkit__nslist_need(&s->ns, ns_target);
         }
         if (bsz)
             need += oomkit__slab_need(&s->slab, bsz);
@@ -442,18 +486,9 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
             return -E2BIG;
         }
 
-        int r = 0;
-        if (ns_id == ATOM_NONE)
-            r = oomkit__atoms_grow(&s->ns, &s->m, ns.len);
+        int r = place_grow(s, &pl, ns, b == NULL);
         if (r == 0 && key != NULL && key_id == ATOM_NONE)
             r = oomkit__atoms_grow(&s->keys, &s->m, key->len);
-        if (r == 0 && b == NULL) {
-            r = oomkit__objtab_grow(&s->ot, &s->m, ho);
-            if (r == 0)
-                r = oomkit__handles_grow(&s->h, &s->m);
-            if (r == 0)
-                r = oomkit__nslist_grow(&s->ns, ns_target, &s->m);
-        }
         /* The id may only be known now: handles_grow made one available. */
         if (b == NULL)
             oid = oomkit__store_next_id(s);
@@ -474,7 +509,7 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
         if (key != NULL && key_id == ATOM_NONE)
             key_id = oomkit__atoms_insert(&s->keys, key->ptr, key->len, hk);
         if (b == NULL) {
-            uint64_t handle = create_object(s, ns_id, name, ho, nb, key ? 1 : 0, key_id, value);
+            uint64_t handle = create_object(s, ns_id, name, pl.ho, nb, key ? 1 : 0, key_id, value);
             if (handle_out != NULL)
                 *handle_out = handle;
         } else if (nb == NULL) {
@@ -616,13 +651,9 @@ static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
     uint64_t hns = oomkit__atom_hash(ns.ptr, ns.len);
     for (int attempt = 0;; attempt++) {
         oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
-        uint32_t ns_id = oomkit__atoms_find(&s->ns, ns.ptr, ns.len, hns);
-        uint32_t ns_target = ns_id != ATOM_NONE ? ns_id : s->ns.count;
-        uint64_t ho = oomkit__obj_hash(ns_target, name.ptr, name.len);
-        oomkit__otslot slot = { NULL, 0 };
-        oomkit__blk *b = ns_id != ATOM_NONE
-                             ? oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, ho, &slot)
-                             : NULL;
+        struct place pl;
+        oomkit__blk *b = locate(s, ns, hns, name, &pl);
+        uint32_t ns_id = pl.ns_id;
         uint16_t nf = b ? b->nfields : 0;
         /* What the write changes: fields added, values changed (the last
          * of each key counts). */
@@ -659,12 +690,8 @@ static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
         if (b != NULL && b->kw > kw)
             kw = b->kw;
         size_t bsz = oomkit__blk_bytes((size_t)nf + add, name.len, kw);
-        size_t need = oomkit__slab_need(&s->slab, bsz);
-        if (ns_id == ATOM_NONE)
-            need += oomkit__atoms_need(&s->ns, ns.len);
-        if (b == NULL)
-            need += oomkit__objtab_need(&s->ot, ho) + oomkit__handles_need(&s->h) +
-                    oomkit__nslist_need(&s->ns, ns_target);
+        size_t need = oomkit__slab_need(&s->slab, bsz) +
+                      place_need(s, &pl, ns, b == NULL);
         uint32_t oid = b != NULL ? b->obj_id : oomkit__store_next_id(s);
         for (uint32_t i = 0; i < s->nix; i++) {
             int64_t v;
@@ -684,16 +711,7 @@ static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
             return -E2BIG;
         }
 
-        int r = 0;
-        if (ns_id == ATOM_NONE)
-            r = oomkit__atoms_grow(&s->ns, &s->m, ns.len);
-        if (r == 0 && b == NULL) {
-            r = oomkit__objtab_grow(&s->ot, &s->m, ho);
-            if (r == 0)
-                r = oomkit__handles_grow(&s->h, &s->m);
-            if (r == 0)
-                r = oomkit__nslist_grow(&s->ns, ns_target, &s->m);
-        }
+        int r = place_grow(s, &pl, ns, b == NULL);
         /* The id may only be known now: handles_grow made one available. */
         if (b == NULL)
             oid = oomkit__store_next_id(s);
@@ -724,12 +742,12 @@ static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
         if (b == NULL) {
             blk_init(nb, ns_id, (uint32_t)oomkit__handles_alloc(&s->h), name, cap, kw);
             fill_fields(nb, NULL, kid, f, n);
-            publish_new(s, nb, ho);
+            publish_new(s, nb, pl.ho);
         } else {
             blk_init(nb, ns_id, b->obj_id, name, cap, kw);
             nb->ns_pos = LOAD_RLX(&b->ns_pos);
             fill_fields(nb, b, kid, f, n);
-            replace_block(s, b, slot, nb);
+            replace_block(s, b, pl.slot, nb);
         }
         /* The new block first, then the lists: a reader that finds the
          * object in a value's list sees that value. */
