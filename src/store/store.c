@@ -367,6 +367,21 @@ static int set_indexed(oomkit_store *s, oomkit__sindex *x, oomkit__blk *b, int f
     return 0;
 }
 
+/* Whether a write that needs `need` more bytes fits the budget: 0 yes;
+ * on the first attempt, 1 after freeing what waits for readers (retired
+ * memory, in the ledger or in flight, may be enough: try again); else
+ * -E2BIG. */
+static int budget_room(oomkit_store *s, size_t need, int attempt)
+{
+    if (fits(s, need))
+        return 0;
+    if (attempt == 0) {
+        oomkit__reclaim_now(s);
+        return 1;
+    }
+    return -E2BIG;
+}
+
 /* Where object (ns, name) is or would go: its namespace id (ATOM_NONE if
  * the namespace is new) and the id it would get, its object-table hash,
  * and its block and slot, or NULL. Writer. */
@@ -477,13 +492,11 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
                 return -E2BIG;
             need += oomkit__ix_need(x, value, oid);
         }
-        if (!fits(s, need)) {
-            /* Retired memory (in the ledger or in flight) may be enough. */
-            if (attempt == 0) {
-                oomkit__reclaim_now(s);
+        int room = budget_room(s, need, attempt);
+        if (room != 0) {
+            if (room > 0)
                 continue;
-            }
-            return -E2BIG;
+            return room;
         }
 
         int r = place_grow(s, &pl, ns, b == NULL);
@@ -702,13 +715,11 @@ static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
                 return -E2BIG;
             need += oomkit__ix_need(&s->ix[i], v, oid);
         }
-        if (!fits(s, need)) {
-            /* Retired memory (in the ledger or in flight) may be enough. */
-            if (attempt == 0) {
-                oomkit__reclaim_now(s);
+        int room = budget_room(s, need, attempt);
+        if (room != 0) {
+            if (room > 0)
                 continue;
-            }
-            return -E2BIG;
+            return room;
         }
 
         int r = place_grow(s, &pl, ns, b == NULL);

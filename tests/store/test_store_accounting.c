@@ -165,6 +165,41 @@ static void fill_objects(oomkit_store *s, int nobj, int cycle)
     }
 }
 
+#define RECONCILE_OBJECTS 10000
+#define RECONCILE_CYCLES (STORE_TEST_ASAN ? 8 : 20)
+
+/* Builds the state with fill_fn, then clears and refills it
+ * RECONCILE_CYCLES times, checking the content after each; per_cycle[c]
+ * gets cycle c's allocator calls (1-based). The store is left open. */
+static oomkit_store *reconcile(void (*fill_fn)(oomkit_store *, int, int),
+                               unsigned long long *per_cycle)
+{
+    oomkit_store *s;
+    assert_int_equal(oomkit_store_open(NULL, &s), 0);
+    fill_fn(s, RECONCILE_OBJECTS, 0);
+    uint64_t o0, f0;
+    oomkit_store_count(s, &o0, &f0);
+    assert_int_equal(o0, (uint64_t)RECONCILE_OBJECTS);
+    for (int c = 1; c <= RECONCILE_CYCLES; c++) {
+        unsigned long long before = calls;
+        assert_int_equal(oomkit_store_clear(s), 0);
+        fill_fn(s, RECONCILE_OBJECTS, c);
+        per_cycle[c] = calls - before;
+        uint64_t o, f;
+        oomkit_store_count(s, &o, &f);
+        assert_int_equal(o, o0);
+        assert_int_equal(f, f0);
+        int64_t v;
+        char nb[64], sb[32], kb[48];
+        assert_int_equal(oomkit_store_get(s, ns_name(sb, sizeof(sb), 77),
+                                          obj_name(nb, sizeof(nb), 77),
+                                          key_name(kb, sizeof(kb), (1 * 3 + 77) % 40), &v),
+                         0);
+        assert_int_equal(v, c * 1000 + 1);
+    }
+    return s;
+}
+
 /* Written an object at a time, the refill leaves no block behind for the
  * readers (each object is one block, written once), so after clear every
  * block it needs is on the slab's free lists at its size: no allocator
@@ -174,30 +209,11 @@ static void test_reconcile_by_object_allocates_nothing(void **st)
     (void)st;
     oomkit_allocator a = { c_malloc, c_realloc, c_free, NULL };
     oomkit_set_allocator(&a);
-    oomkit_store *s;
-    assert_int_equal(oomkit_store_open(NULL, &s), 0);
-    const int nobj = 10000, cycles = STORE_TEST_ASAN ? 8 : 20;
-    fill_objects(s, nobj, 0);
-    uint64_t o0, f0;
-    oomkit_store_count(s, &o0, &f0);
-    assert_int_equal(o0, (uint64_t)nobj);
-    unsigned long long total = 0;
-    for (int c = 1; c <= cycles; c++) {
-        unsigned long long before = calls;
-        assert_int_equal(oomkit_store_clear(s), 0);
-        fill_objects(s, nobj, c);
-        total += calls - before;
-        uint64_t o, f;
-        oomkit_store_count(s, &o, &f);
-        assert_int_equal(o, o0);
-        assert_int_equal(f, f0);
-    }
-    int64_t v;
-    char nb[64], sb[32], kb[48];
-    assert_int_equal(oomkit_store_get(s, ns_name(sb, sizeof(sb), 77), obj_name(nb, sizeof(nb), 77),
-                                      key_name(kb, sizeof(kb), (1 * 3 + 77) % 40), &v), 0);
-    assert_int_equal(v, cycles * 1000 + 1);
-    print_message("%d cycles written by object: %llu allocations\n", cycles, total);
+    unsigned long long per_cycle[RECONCILE_CYCLES + 1], total = 0;
+    oomkit_store *s = reconcile(fill_objects, per_cycle);
+    for (int c = 1; c <= RECONCILE_CYCLES; c++)
+        total += per_cycle[c];
+    print_message("%d cycles written by object: %llu allocations\n", RECONCILE_CYCLES, total);
     assert_int_equal(total, 0);
     oomkit_store_close(s);
     oomkit_set_allocator(NULL);
@@ -208,35 +224,18 @@ static void test_reconcile_allocates_nothing(void **st)
     (void)st;
     oomkit_allocator a = { c_malloc, c_realloc, c_free, NULL };
     oomkit_set_allocator(&a);
-    oomkit_store *s;
-    assert_int_equal(oomkit_store_open(NULL, &s), 0);
-    const int nobj = 10000, cycles = STORE_TEST_ASAN ? 8 : 20;
-    fill(s, nobj, 0);
-    uint64_t o0, f0;
-    oomkit_store_count(s, &o0, &f0);
-    assert_int_equal(o0, (uint64_t)nobj);
-    unsigned long long per_cycle[32];
-    for (int c = 1; c <= cycles; c++) {
-        unsigned long long before = calls;
-        assert_int_equal(oomkit_store_clear(s), 0);
-        fill(s, nobj, c);
-        per_cycle[c] = calls - before;
-        uint64_t o, f;
-        oomkit_store_count(s, &o, &f);
-        assert_int_equal(o, o0);
-        assert_int_equal(f, f0);
-        int64_t v;
-        char nb[64], sb[32], kb[48];
-        assert_int_equal(oomkit_store_get(s, ns_name(sb, sizeof(sb), 77), obj_name(nb, sizeof(nb), 77),
-                                          key_name(kb, sizeof(kb), (0 * 3 + 77) % 40), &v), 0);
-        assert_int_equal(v, c * 1000);
-    }
+    unsigned long long per_cycle[RECONCILE_CYCLES + 1];
+    oomkit_store *s = reconcile(fill, per_cycle);
+    const int cycles = RECONCILE_CYCLES;
     oomkit_store_stats stt;
     assert_int_equal(oomkit_store_stats_get(s, &stt), 0);
     print_message("allocations per cycle: first %llu, last %llu; store total %llu\n",
                   per_cycle[1], per_cycle[cycles], (unsigned long long)stt.allocations);
-    /* Steady state allocates nothing but ledger arrays (reclaim.c): one per
-     * batch on its first use, and larger ones when a grace period lags
+    /* Refilled a put at a time, each put that adds a field replaces the
+     * object's block, and the replaced blocks wait for a grace period: the
+     * slab takes a page when more of them wait than ever before, and the
+     * ledger arrays (reclaim.c) grow: one per batch on its first use, and
+     * larger ones when a grace period lags
      * behind a refill: with every batch in flight the filling ledger
      * doubles, up to 6 times (256 to 16,384 entries), until the bytes
      * waiting pass the hard bound (1 MiB here), and each size it needs is
