@@ -11,6 +11,7 @@
 #include "bench/bench_probe.h"
 #include "oomkit/store.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <stdio.h>
 
@@ -73,10 +74,55 @@ static int store_fill(oomkit_store *s, const struct seed_state *st, int64_t r)
     return 0;
 }
 
+/* The same state written a pod at a time: one oomkit_store_put_fields of
+ * its labels. */
+static int store_fill_objects(oomkit_store *s, const struct seed_state *st, int64_t r)
+{
+    oomkit_store_field f[OOMKIT_STORE_PUT_FIELDS_MAX];
+    if (st->n_keys > OOMKIT_STORE_PUT_FIELDS_MAX)
+        return -E2BIG;
+    for (size_t n = 0; n < st->n_ns; n++)
+        for (size_t o = 0; o < st->n_obj; o++) {
+            for (size_t k = 0; k < st->n_keys; k++) {
+                f[k].key = st->key[k];
+                f[k].value = r + (int64_t)k;
+            }
+            int rc = oomkit_store_put_fields(s, st->ns[n], st->name[n * st->n_obj + o], f,
+                                             st->n_keys);
+            if (rc != 0)
+                return rc;
+        }
+    return 0;
+}
+
 struct totals {
     uint64_t allocs, ns;
     double bytes;
 };
+
+/* reconciles clear + refill cycles of a fresh store filled once by fill
+ * first, added to *x. 0 or the store's error. */
+static int store_loop(const struct seed_state *st, int reconciles,
+                      int (*fill)(oomkit_store *, const struct seed_state *, int64_t),
+                      struct totals *x)
+{
+    oomkit_store *s = NULL;
+    int rc = oomkit_store_open(NULL, &s);
+    if (rc == 0)
+        rc = fill(s, st, 0);
+    for (int r = 0; rc == 0 && r < reconciles; r++) {
+        uint64_t a0 = oomkit__bench_allocs(), t0 = oomkit__bench_now_ns();
+        rc = oomkit_store_clear(s);
+        double h0 = (double)oomkit__bench_heap_bytes();
+        if (rc == 0)
+            rc = fill(s, st, r);
+        x->bytes += (double)oomkit__bench_heap_bytes() - h0;
+        x->ns += oomkit__bench_now_ns() - t0;
+        x->allocs += oomkit__bench_allocs() - a0;
+    }
+    oomkit_store_close(s);
+    return rc;
+}
 
 static void row(struct seed_table *t, const char *label, const struct totals *x, int reconciles)
 {
@@ -100,7 +146,8 @@ void seed_table_reconcile(const struct seed_opts *o, struct seed_table *t)
              "%d reconciles, each writing the same state of %zu namespaces x %zu pods x %zu "
              "labels (%zu fields): nested GLib tables rebuilt and destroyed each reconcile; "
              "the same tables kept and emptied with g_hash_table_remove_all; the store "
-             "cleared (oomkit_store_clear) and refilled with oomkit_store_put. Allocations "
+             "cleared (oomkit_store_clear) and refilled with oomkit_store_put, and again a pod "
+             "at a time with oomkit_store_put_fields. Allocations "
              "counted by oomkit-bench's malloc counter; bytes = heap growth while a reconcile "
              "refills the state; time = process CPU time.",
              reconciles, n_ns, n_obj, n_keys, n_ns * n_obj * n_keys);
@@ -110,7 +157,7 @@ void seed_table_reconcile(const struct seed_opts *o, struct seed_table *t)
         return;
     }
 
-    struct totals rebuild = { 0 }, reuse = { 0 }, store = { 0 };
+    struct totals rebuild = { 0 }, reuse = { 0 }, store = { 0 }, by_object = { 0 };
     for (int r = 0; r < reconciles; r++) {
         uint64_t a0 = oomkit__bench_allocs(), t0 = oomkit__bench_now_ns();
         double h0 = (double)oomkit__bench_heap_bytes();
@@ -135,21 +182,9 @@ void seed_table_reconcile(const struct seed_opts *o, struct seed_table *t)
     }
     g_hash_table_destroy(kept);
 
-    oomkit_store *s = NULL;
-    int rc = oomkit_store_open(NULL, &s);
+    int rc = store_loop(&st, reconciles, store_fill, &store);
     if (rc == 0)
-        rc = store_fill(s, &st, 0);
-    for (int r = 0; rc == 0 && r < reconciles; r++) {
-        uint64_t a0 = oomkit__bench_allocs(), t0 = oomkit__bench_now_ns();
-        rc = oomkit_store_clear(s);
-        double h0 = (double)oomkit__bench_heap_bytes();
-        if (rc == 0)
-            rc = store_fill(s, &st, r);
-        store.bytes += (double)oomkit__bench_heap_bytes() - h0;
-        store.ns += oomkit__bench_now_ns() - t0;
-        store.allocs += oomkit__bench_allocs() - a0;
-    }
-    oomkit_store_close(s);
+        rc = store_loop(&st, reconciles, store_fill_objects, &by_object);
     seed_state_free(&st);
     if (rc != 0) {
         snprintf(t->verdict, sizeof t->verdict, "the store failed: %s", oomkit_strerror(rc));
@@ -158,18 +193,25 @@ void seed_table_reconcile(const struct seed_opts *o, struct seed_table *t)
     row(t, "nested GLib, rebuilt each reconcile", &rebuild, reconciles);
     row(t, "nested GLib, reused (remove_all)", &reuse, reconciles);
     row(t, "oomkit store, clear + refill", &store, reconciles);
+    row(t, "oomkit store, clear + refill by pod (put_fields)", &by_object, reconciles);
     t->ran = 1;
-    const double *a = t->rows[0].v, *b = t->rows[1].v, *c = t->rows[2].v;
-    t->holds = a[0] > b[0] && b[0] > c[0] && c[2] < a[2];
+    const double *a = t->rows[0].v, *b = t->rows[1].v, *c = t->rows[2].v, *d = t->rows[3].v;
+    /* The store's reconcile is the pod-at-a-time refill, the way a
+     * reconcile loop that computes each pod's state writes it; the
+     * put-at-a-time figures are given beside it. */
+    t->holds = a[0] > b[0] && b[0] > d[0] && d[2] < a[2];
     if (t->holds)
         snprintf(t->verdict, sizeof t->verdict,
                  "The postmortem's claim holds: rebuilding allocates %.0f times per reconcile, "
-                 "reusing the tables still %.0f (every key copied again), the store %.1f, and "
-                 "the store reconciles %.1fx faster than the rebuild.",
-                 a[0], b[0], c[0], a[2] / (c[2] > 0 ? c[2] : 1e-9));
+                 "reusing the tables still %.0f (every key copied again), the store written a "
+                 "pod at a time %.1f, and it reconciles %.1fx faster than the rebuild (written "
+                 "a put at a time: %.1f allocations, %.1fx).",
+                 a[0], b[0], d[0], a[2] / (d[2] > 0 ? d[2] : 1e-9), c[0],
+                 a[2] / (c[2] > 0 ? c[2] : 1e-9));
     else
         snprintf(t->verdict, sizeof t->verdict,
                  "This machine disagrees: allocations %.0f / %.0f / %.1f and %.1f / %.1f / %.1f "
-                 "us per reconcile (rebuild / reuse / store) do not fall in that order.",
-                 a[0], b[0], c[0], a[2], b[2], c[2]);
+                 "us per reconcile (rebuild / reuse / store by pod) do not fall in that order "
+                 "(the store a put at a time: %.1f allocations, %.1f us).",
+                 a[0], b[0], d[0], a[2], b[2], d[2], c[0], c[2]);
 }

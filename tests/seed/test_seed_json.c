@@ -121,6 +121,10 @@ static void test_directions_by_construction(void **state)
     assert_true(rebuild > reuse);
     assert_true(reuse >= 100);
     assert_true(store < 1);
+    /* Written a pod at a time, every block the refill needs is on the free
+     * lists: not one allocation. */
+    assert_true(fig("reconcile", 3, "allocs_per_reconcile") == 0);
+    assert_true(fig("reconcile", 3, "us_per_reconcile") > 0);
     /* Depth: each level adds one insert per table it creates. */
     assert_true(fig("depth", 1, "insert_calls") > fig("depth", 0, "insert_calls"));
     assert_true(fig("depth", 2, "insert_calls") > fig("depth", 0, "insert_calls"));
