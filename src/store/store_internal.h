@@ -1,5 +1,5 @@
-/* The store handle and the helpers shared by store.c (writers, accounting)
- * and store_iter.c (readers). See store.c for the design essay. */
+/* The store handle and the helpers shared by store.c (writers, accounting),
+ * store_compact.c and store_iter.c (readers). See store.c for the design essay. */
 #ifndef OOMKIT_STORE_INTERNAL_H
 #define OOMKIT_STORE_INTERNAL_H
 
@@ -64,7 +64,26 @@ static inline oomkit__blk *oomkit__store_find_obj(const oomkit_store *s, oomkit_
     return oomkit__objtab_find(&s->ot, ns_id, name.ptr, name.len, h, NULL);
 }
 
-/* Writer helpers of store.c for store_index.c: enter/leave as every writer
+/* 1 if `need` more bytes fit the budget. */
+static inline int oomkit__store_fits(const oomkit_store *s, size_t need)
+{
+    return s->budget_bytes == 0 || oomkit__smem_total(&s->m) + need <= s->budget_bytes;
+}
+
+/* A block from the slab, refused if its address does not fit the 48 bits the
+ * object table and handle directory keep (never on x86-64 Linux with 4-level
+ * paging; possible with 5-level paging and a high mmap hint). Writer. */
+static inline oomkit__blk *oomkit__store_block_alloc(oomkit_store *s, size_t size)
+{
+    void *p = oomkit__slab_alloc(&s->slab, &s->m, size);
+    if (p != NULL && ((uintptr_t)p >> 48) != 0) {
+        oomkit__slab_free(&s->slab, &s->m, p, size);
+        return NULL;
+    }
+    return p;
+}
+
+/* Writer helpers of store.c for store_index.c and store_compact.c: enter/leave as every writer
  * does (-EDEADLK inside a read section); fits_or_flush says whether need
  * more bytes fit the budget, waiting for readers once to free retired
  * memory if not; ensure_room makes room in the ledger for one write. */
