@@ -350,6 +350,18 @@ static int set_indexed(oomkit_store *s, oomkit__sindex *x, oomkit__blk *b, int f
     return 0;
 }
 
+/* Sets existing field fi (key key_id) of b to value in place, moving the
+ * object between the lists of key_id's index if there is one. Under the
+ * lock, after oomkit__reclaim_room. */
+static int set_field(oomkit_store *s, oomkit__blk *b, int fi, uint32_t key_id, int64_t value)
+{
+    oomkit__sindex *x = s->nix ? oomkit__store_index_of(s, key_id) : NULL;
+    if (x != NULL && LOAD_RLX(&oomkit__blk_values(b)[fi]) != value)
+        return set_indexed(s, x, b, fi, value);
+    STORE_RLX(&oomkit__blk_values(b)[fi], value);
+    return 0;
+}
+
 /* Whether a write that needs `need` more bytes fits the budget: 0 yes;
  * on the first attempt, 1 after freeing what waits for readers (retired
  * memory, in the ledger or in flight, may be enough: try again); else
@@ -437,13 +449,8 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
             if (key == NULL)
                 return 0;
             int fi = key_id != ATOM_NONE ? oomkit__blk_find(b, nf, key_id) : -1;
-            if (fi >= 0) {
-                oomkit__sindex *fx = s->nix ? oomkit__store_index_of(s, key_id) : NULL;
-                if (fx != NULL && LOAD_RLX(&oomkit__blk_values(b)[fi]) != value)
-                    return set_indexed(s, fx, b, fi, value);
-                STORE_RLX(&oomkit__blk_values(b)[fi], value);
-                return 0;
-            }
+            if (fi >= 0)
+                return set_field(s, b, fi, key_id, value);
             if (nf == BLK_MAX_FIELDS)
                 return -E2BIG;
         }
@@ -476,11 +483,10 @@ static int upsert_locked(oomkit_store *s, oomkit_str ns, oomkit_str name, const 
             need += oomkit__ix_need(x, value, oid);
         }
         int room = budget_room(s, need, attempt);
-        if (room != 0) {
-            if (room > 0)
-                continue;
+        if (room > 0)
+            continue;
+        if (room < 0)
             return room;
-        }
 
         int r = place_grow(s, &pl, ns, b == NULL);
         if (r == 0 && key != NULL && key_id == ATOM_NONE)
@@ -603,16 +609,29 @@ static int value_given(const uint32_t *kid, const oomkit_store_field *f, size_t 
     return 0;
 }
 
-/* Whether index x must take object b (NULL: a new one) under the value f
- * gives its key: 1 and *value if f names the key with a value b does not
- * hold; *old_at gets the field's place in b, or -1. */
-static int index_moves(const oomkit__sindex *x, const oomkit__blk *b, const uint32_t *kid,
-                       const oomkit_store_field *f, size_t n, int64_t *value, int *old_at)
+/* How a write moves an object between the values of one index. */
+struct ix_move {
+    int moves;       /* 0: the index keeps the object where it is */
+    int old_at;      /* the field's place in the old block, or -1 */
+    int64_t old_value, new_value;
+};
+
+/* For each index, whether object b (NULL: a new one) moves under the
+ * values f gives: f names the index's key with a value b does not hold. */
+static void plan_index_moves(const oomkit_store *s, const oomkit__blk *b, const uint32_t *kid,
+                             const oomkit_store_field *f, size_t n, struct ix_move *mv)
 {
-    if (!value_given(kid, f, n, x->key_id, value))
-        return 0;
-    *old_at = b != NULL ? oomkit__blk_find(b, b->nfields, x->key_id) : -1;
-    return *old_at < 0 || LOAD_RLX(&oomkit__blk_values(b)[*old_at]) != *value;
+    for (uint32_t i = 0; i < s->nix; i++) {
+        struct ix_move *m = &mv[i];
+        m->moves = value_given(kid, f, n, s->ix[i].key_id, &m->new_value);
+        if (!m->moves)
+            continue;
+        m->old_at = b != NULL ? oomkit__blk_find(b, b->nfields, s->ix[i].key_id) : -1;
+        if (m->old_at >= 0) {
+            m->old_value = LOAD_RLX(&oomkit__blk_values(b)[m->old_at]);
+            m->moves = m->old_value != m->new_value;
+        }
+    }
 }
 
 /* Writes f[0..n) (keys interned as kid[]) into nb, a fresh block whose
@@ -654,6 +673,7 @@ static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
         /* What the write changes: fields added, values changed (the last
          * of each key counts). */
         size_t add = 0, changed = 0, change_at = 0;
+        int change_fi = -1;
         uint32_t kmax = 0;
         for (size_t i = 0; i < n; i++) {
             if (later_dup(kid, n, i))
@@ -665,18 +685,14 @@ static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
             } else if (LOAD_RLX(&oomkit__blk_values(b)[fi]) != f[i].value) {
                 changed++;
                 change_at = i;
+                change_fi = fi;
             }
         }
         if (b != NULL && add == 0 && changed <= 1) {
             /* Nothing to copy: one value changes in place, as a put. */
             if (changed == 0)
                 return 0;
-            int fi = oomkit__blk_find(b, nf, kid[change_at]);
-            oomkit__sindex *fx = s->nix ? oomkit__store_index_of(s, kid[change_at]) : NULL;
-            if (fx != NULL)
-                return set_indexed(s, fx, b, fi, f[change_at].value);
-            STORE_RLX(&oomkit__blk_values(b)[fi], f[change_at].value);
-            return 0;
+            return set_field(s, b, change_fi, kid[change_at], f[change_at].value);
         }
         if ((size_t)nf + add > BLK_MAX_FIELDS)
             return -E2BIG;
@@ -689,47 +705,35 @@ static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
         size_t need = oomkit__slab_need(&s->slab, bsz) +
                       place_need(s, &pl, ns, b == NULL);
         uint32_t oid = b != NULL ? b->obj_id : oomkit__store_next_id(s);
+        struct ix_move mv[IX_MAX];
+        plan_index_moves(s, b, kid, f, n, mv);
         for (uint32_t i = 0; i < s->nix; i++) {
-            int64_t v;
-            int old_at;
-            if (!index_moves(&s->ix[i], b, kid, f, n, &v, &old_at))
+            if (!mv[i].moves)
                 continue;
-            if (oomkit__ix_full(&s->ix[i], v))
+            if (oomkit__ix_full(&s->ix[i], mv[i].new_value))
                 return -E2BIG;
-            need += oomkit__ix_need(&s->ix[i], v, oid);
+            need += oomkit__ix_need(&s->ix[i], mv[i].new_value, oid);
         }
         int room = budget_room(s, need, attempt);
-        if (room != 0) {
-            if (room > 0)
-                continue;
+        if (room > 0)
+            continue;
+        if (room < 0)
             return room;
-        }
 
         int r = place_grow(s, &pl, ns, b == NULL);
         /* The id may only be known now: handles_grow made one available. */
         if (b == NULL)
             oid = oomkit__store_next_id(s);
-        for (uint32_t i = 0; i < s->nix && r == 0; i++) {
-            int64_t v;
-            int old_at;
-            if (index_moves(&s->ix[i], b, kid, f, n, &v, &old_at))
-                r = oomkit__ix_prepare(&s->ix[i], &s->m, v, oid);
-        }
+        for (uint32_t i = 0; i < s->nix && r == 0; i++)
+            if (mv[i].moves)
+                r = oomkit__ix_prepare(&s->ix[i], &s->m, mv[i].new_value, oid);
         if (r != 0)
             return r;
         oomkit__blk *nb = oomkit__store_block_alloc(s, bsz);
         if (nb == NULL)
             return -ENOMEM;
 
-        /* Commit: nothing below can fail. The index moves are worked out
-         * against b before it is replaced. */
-        int64_t old_value[IX_MAX], new_value[IX_MAX];
-        int old_at[IX_MAX], moves[IX_MAX];
-        for (uint32_t i = 0; i < s->nix; i++) {
-            moves[i] = index_moves(&s->ix[i], b, kid, f, n, &new_value[i], &old_at[i]);
-            if (moves[i] && old_at[i] >= 0)
-                old_value[i] = LOAD_RLX(&oomkit__blk_values(b)[old_at[i]]);
-        }
+        /* Commit: nothing below can fail. */
         if (ns_id == ATOM_NONE)
             ns_id = oomkit__atoms_insert(&s->ns, ns.ptr, ns.len, hns);
         uint16_t cap = (uint16_t)(nf + add);
@@ -746,11 +750,11 @@ static int put_fields_locked(oomkit_store *s, oomkit_str ns, oomkit_str name,
         /* The new block first, then the lists: a reader that finds the
          * object in a value's list sees that value. */
         for (uint32_t i = 0; i < s->nix; i++) {
-            if (!moves[i])
+            if (!mv[i].moves)
                 continue;
-            if (old_at[i] >= 0)
-                oomkit__ix_remove(&s->ix[i], &s->m, old_value[i], nb->obj_id);
-            oomkit__ix_add(&s->ix[i], &s->m, new_value[i], nb->obj_id);
+            if (mv[i].old_at >= 0)
+                oomkit__ix_remove(&s->ix[i], &s->m, mv[i].old_value, nb->obj_id);
+            oomkit__ix_add(&s->ix[i], &s->m, mv[i].new_value, nb->obj_id);
         }
         return 0;
     }
@@ -849,10 +853,7 @@ int oomkit_store_obj_put(oomkit_store *s, oomkit_store_obj obj, uint32_t key_id,
         oomkit__sindex *x = s->nix ? oomkit__store_index_of(s, key_id) : NULL;
         oomkit__reclaim_room(s, WRITE_RETIRE_SLOTS);
         if (fi >= 0) {
-            if (x != NULL && LOAD_RLX(&oomkit__blk_values(b)[fi]) != value)
-                r = set_indexed(s, x, b, fi, value);
-            else
-                STORE_RLX(&oomkit__blk_values(b)[fi], value);
+            r = set_field(s, b, fi, key_id, value);
         } else if ((nf == BLK_MAX_FIELDS && nf >= b->cap) ||
                    (x != NULL && oomkit__ix_full(x, value))) {
             r = -E2BIG;
