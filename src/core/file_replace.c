@@ -28,8 +28,9 @@ static int resolve_target(oomkit__file_replace *r, const char *path)
     return copy_path(r->target, path);
 }
 
-/* Creates the temporary beside the target with mode (0 = the default). */
-static int open_tmp(oomkit__file_replace *r, mode_t mode)
+/* Creates the temporary beside the target, with the permission bits of
+ * *keep (NULL: the default). */
+static int open_tmp(oomkit__file_replace *r, const mode_t *keep)
 {
     int n = snprintf(r->tmp, sizeof r->tmp, "%s.tmp.%ld", r->target, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof r->tmp)
@@ -43,7 +44,7 @@ static int open_tmp(oomkit__file_replace *r, mode_t mode)
         if (errno != EEXIST || attempt == 1 || unlink(r->tmp) != 0)
             return -errno;
     }
-    if (mode != 0 && fchmod(r->fd, mode) != 0) {
+    if (keep != NULL && fchmod(r->fd, *keep & 07777) != 0) {
         int e = -errno;
         oomkit__file_replace_abort(r);
         return e;
@@ -58,22 +59,35 @@ int oomkit__file_replace_open(oomkit__file_replace *r, const char *path)
     r->tmp[0] = '\0';
     if (path == NULL || path[0] == '\0')
         return -ENOENT;
+    /* What the path leads to decides, before any link is resolved: the
+     * link /dev/stdout leads through /proc to "pipe:[N]" when the output
+     * is a pipe, a name no file has. */
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (errno != ENOENT)
+            return -errno;
+        int err = resolve_target(r, path);
+        return err != 0 ? err : open_tmp(r, NULL);
+    }
+    if (S_ISDIR(st.st_mode))
+        return -EISDIR;
+    if (!S_ISREG(st.st_mode)) {
+        /* A device or a FIFO: nothing to rename over, write to it. */
+        int err = copy_path(r->target, path);
+        if (err != 0)
+            return err;
+        r->in_place = 1;
+        r->fd = open(path, O_WRONLY | O_CLOEXEC);
+        return r->fd >= 0 ? 0 : -errno;
+    }
     int err = resolve_target(r, path);
     if (err != 0)
         return err;
-    struct stat st;
-    if (stat(r->target, &st) != 0)
-        return errno == ENOENT ? open_tmp(r, 0) : -errno;
-    if (S_ISDIR(st.st_mode))
-        return -EISDIR;
     /* A file its owner made read-only is refused, as a shell's '>' would
      * refuse it, although the rename could replace it. */
-    if (S_ISREG(st.st_mode))
-        return access(r->target, W_OK) == 0 ? open_tmp(r, st.st_mode & 07777) : -errno;
-    /* A device or a FIFO: nothing to rename over, write to it. */
-    r->in_place = 1;
-    r->fd = open(r->target, O_WRONLY | O_CLOEXEC);
-    return r->fd >= 0 ? 0 : -errno;
+    if (access(r->target, W_OK) != 0)
+        return -errno;
+    return open_tmp(r, &st.st_mode);
 }
 
 int oomkit__file_replace_commit(oomkit__file_replace *r)

@@ -164,6 +164,43 @@ static void test_directory_refused_device_written(void **state)
     assert_int_equal(entries(d), 0);
 }
 
+/* A link that leads to a pipe, as /dev/stdout does under `| cat`: its
+ * target has no name to resolve, and it is written in place. */
+static void test_link_to_pipe_written(void **state)
+{
+    struct dir *d = *state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char fd_path[64];
+    snprintf(fd_path, sizeof fd_path, "/proc/self/fd/%d", p[1]);
+    assert_int_equal(oomkit__file_replace_write(fd_path, "abc", 3), 0);
+    const char *link = in_dir(d, "out");
+    assert_int_equal(symlink(fd_path, link), 0);
+    assert_int_equal(oomkit__file_replace_write(link, "de", 2), 0);
+    close(p[1]);
+    char buf[8] = { 0 };
+    assert_int_equal(read(p[0], buf, sizeof buf - 1), 5);
+    assert_string_equal(buf, "abcde");
+    close(p[0]);
+    assert_int_equal(entries(d), 1);
+}
+
+/* A mode of 0000 is kept too (root may write the file). */
+static void test_mode_zero_kept(void **state)
+{
+    struct dir *d = *state;
+    if (geteuid() != 0)
+        return;
+    const char *path = in_dir(d, "locked");
+    write_text(path, "old");
+    assert_int_equal(chmod(path, 0), 0);
+    assert_int_equal(oomkit__file_replace_write(path, "new", 3), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0);
+    assert_text(path, "new");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +208,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abort_keeps_the_old_file, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_read_only_file_refused, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_link_is_followed_and_kept, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_link_to_pipe_written, dir_setup, dir_teardown),
+        cmocka_unit_test_setup_teardown(test_mode_zero_kept, dir_setup, dir_teardown),
         cmocka_unit_test_setup_teardown(test_directory_refused_device_written, dir_setup,
                                         dir_teardown),
     };
