@@ -140,8 +140,10 @@ int oomkit__pprof_read_file(const char *path, struct oomkit__pprof_profile *p)
     if (fd < 0)
         return -errno;
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_size < 0 || (uint64_t)st.st_size > MAX_PROFILE_BYTES) {
-        int e = errno ? -errno : -E2BIG;
+    int e = fstat(fd, &st) != 0 ? -errno : 0;
+    if (e == 0 && (st.st_size < 0 || (uint64_t)st.st_size > MAX_PROFILE_BYTES))
+        e = -E2BIG;
+    if (e != 0) {
         close(fd);
         return e;
     }
@@ -157,7 +159,7 @@ int oomkit__pprof_read_file(const char *path, struct oomkit__pprof_profile *p)
             continue;
         if (r < 0) {
             /* EISDIR for a directory, EIO for a bad disk: not a profile. */
-            int e = -errno;
+            e = -errno;
             close(fd);
             oomkit__free(raw);
             return e;

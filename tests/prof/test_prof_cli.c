@@ -250,6 +250,10 @@ static void test_bad_options_and_inputs(void **state)
     snprintf(args, sizeof(args), "report %s", junk);
     assert_int_equal(oomkit_err(args, out, sizeof(out)), 2);
     assert_non_null(strstr(out, "not a pprof profile"));
+    /* Too big to be one: refused by size (a sparse file, no disk used). */
+    assert_int_equal(truncate(junk, ((off_t)2 << 30) + 1), 0);
+    assert_int_equal(oomkit_err(args, out, sizeof(out)), 2);
+    assert_non_null(strstr(out, "larger than the 1 GiB"));
 }
 
 int main(void)
