@@ -444,6 +444,7 @@ static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw
 
 struct old_bundle {
     char name[256];
+    uint64_t bytes; /* oomkit__wsys_du of the bundle */
 };
 
 /* 1 if name is one this file gives a bundle, finished or not:
@@ -541,15 +542,25 @@ int oomkit__capture_retention(const char *root_dir, uint64_t max_total_bytes, ui
      * partial directories left by a crash go first. */
     struct old_bundle list[512];
     size_t n = 0;
+    uint64_t bundles = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && n < 512) {
         if (!is_bundle_name(e->d_name))
             continue;
         if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
             continue;
-        snprintf(list[n++].name, sizeof list[0].name, "%s", e->d_name);
+        struct old_bundle *b = &list[n++];
+        snprintf(b->name, sizeof b->name, "%s", e->d_name);
+        char p[4400];
+        snprintf(p, sizeof p, "%.4000s/%.255s", root_dir, b->name);
+        b->bytes = oomkit__wsys_du(p);
+        bundles += b->bytes;
     }
     closedir(d);
+    /* Other files alone past the target: removing every bundle would not
+     * reach it, so the evidence stays. */
+    if (total - (bundles < total ? bundles : total) + reserve_bytes > max_total_bytes)
+        return 0;
     qsort(list, n, sizeof list[0], cmp_names);
     int removed = 0;
     for (size_t i = 0; i < n && total + reserve_bytes > max_total_bytes; i++) {
@@ -557,7 +568,7 @@ int oomkit__capture_retention(const char *root_dir, uint64_t max_total_bytes, ui
         snprintf(p, sizeof p, "%.4000s/%.255s", root_dir, list[i].name);
         nftw(p, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
         removed++;
-        total = oomkit__wsys_du(root_dir);
+        total -= list[i].bytes < total ? list[i].bytes : total;
     }
     return removed;
 }

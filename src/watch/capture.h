@@ -86,7 +86,8 @@ int oomkit__capture_root_check(const char *root_dir, int create, char *why, size
 
 /* Removes the oldest bundles under root_dir until its total size plus
  * reserve_bytes fits max_total_bytes; nothing but bundles (by their names)
- * is ever removed. Returns the number removed.
+ * is ever removed, and none when the other files alone are past that
+ * (removing them all would not make the room). Returns the number removed.
  * Thread safety: as above. */
 int oomkit__capture_retention(const char *root_dir, uint64_t max_total_bytes,
                               uint64_t reserve_bytes);

@@ -226,6 +226,19 @@ static void test_retention_removes_only_bundles(void **state)
     snprintf(cmd, sizeof cmd, "%s/src/big", keep);
     assert_int_equal(stat(cmd, &sb), 0);
     assert_int_equal(sb.st_size, 200000);
+    /* With the other files alone past the limit, a bundle is kept too:
+     * removing it would not make the room. */
+    char bundle[160];
+    snprintf(bundle, sizeof bundle, "%s/20261125T063119.936024Z-x", root);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && head -c 8192 /dev/zero > '%s/f'", bundle, bundle);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(oomkit__capture_retention(root, 96 * 1024, 0), 0);
+    assert_int_equal(stat(bundle, &sb), 0);
+    /* With room to win, the bundle goes and the other files stay. */
+    assert_int_equal(oomkit__capture_retention(root, 205000, 0), 1);
+    assert_int_equal(stat(bundle, &sb), -1);
+    snprintf(cmd, sizeof cmd, "%s/src/big", keep);
+    assert_int_equal(stat(cmd, &sb), 0);
 }
 
 static void test_full_filesystem(void **state)
