@@ -100,6 +100,9 @@ struct daemon {
     struct oomkit__rules rules;
     double *scratch;
     char *capbuf;
+    /* poll's array: the inotify fd and every target's notifications, sized
+     * for max_targets at start-up like t */
+    struct pollfd *pfd;
     struct oomkit__metrics m;
     struct oomkit__exporter *exp;
     struct oomkit__alert_client *am;
@@ -913,7 +916,8 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
     d->t = oomkit__calloc(c->max_targets, sizeof d->t[0]);
     d->scratch = oomkit__malloc(OOMKIT__PREDICT_SCRATCH_LEN * sizeof(double));
     d->capbuf = oomkit__malloc(CAPTURE_BUF);
-    if (d->t == NULL || d->scratch == NULL || d->capbuf == NULL) {
+    d->pfd = oomkit__calloc(1 + (size_t)c->max_targets * MAX_NOTIFY, sizeof d->pfd[0]);
+    if (d->t == NULL || d->scratch == NULL || d->capbuf == NULL || d->pfd == NULL) {
         snprintf(err, err_len, "out of memory at start-up");
         rc = -ENOMEM;
         goto out;
@@ -988,10 +992,7 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
     signal(SIGPIPE, SIG_IGN);
     stop_flag = 0;
     double start = mono_s(), next = start, next_discover = start + c->discover_s;
-    /* Grown to every target's notifications: a fixed array left targets
-     * past the 256th with no kernel wake-ups, and said nothing. */
-    struct pollfd *pfd = NULL;
-    size_t pfd_cap = 0;
+    struct pollfd *pfd = d->pfd;
     for (;;) {
         double now = mono_s();
         if (now >= next) {
@@ -1011,20 +1012,11 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
         if (stop_flag || (c->duration_s > 0 && now - start >= c->duration_s))
             break;
         /* Wait for the next tick or a kernel notification. */
-        size_t np = 0, need = 1;
-        for (size_t i = 0; i < d->n; i++)
-            need += (size_t)d->t[i]->n_notify;
-        if (need > pfd_cap) {
-            struct pollfd *grown = oomkit__realloc(pfd, need * sizeof *pfd);
-            if (grown != NULL) {
-                pfd = grown;
-                pfd_cap = need;
-            }
-        }
-        if (d->inotify_fd >= 0 && np < pfd_cap)
+        size_t np = 0;
+        if (d->inotify_fd >= 0)
             pfd[np++] = (struct pollfd){ d->inotify_fd, POLLIN, 0 };
         for (size_t i = 0; i < d->n; i++)
-            for (int k = 0; k < d->t[i]->n_notify && np < pfd_cap; k++)
+            for (int k = 0; k < d->t[i]->n_notify; k++)
                 pfd[np++] = (struct pollfd){ d->t[i]->notify[k], POLLIN | POLLPRI, 0 };
         double wait = next - mono_s();
         int ms = wait > 0 ? (int)(wait * 1000) + 1 : 0;
@@ -1048,7 +1040,6 @@ int oomkit__watch_run(const struct oomkit__watch_config *c,
             }
         }
     }
-    oomkit__free(pfd);
     double cpu, rss, p50, p99, mx;
     self_usage(&cpu, &rss);
     gap_percentiles(d, &p50, &p99, &mx);
@@ -1067,6 +1058,7 @@ out:
     oomkit__free(d->t);
     oomkit__free(d->scratch);
     oomkit__free(d->capbuf);
+    oomkit__free(d->pfd);
     oomkit__metrics_free(&d->m);
     if (d->inotify_fd >= 0)
         close(d->inotify_fd);
