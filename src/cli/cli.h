@@ -44,8 +44,4 @@ int oomkit__cli_wants_help(int argc, char **argv);
 int oomkit__cli_number(const char *cmd, const char *what, const char *s, uint64_t min,
                        uint64_t max, uint64_t *out);
 
-/* 0 if path is a directory, else -1 after telling stderr why not
- * ("oomkit CMD: WHAT PATH: No such file or directory"). */
-int oomkit__cli_directory(const char *cmd, const char *what, const char *path);
-
 #endif

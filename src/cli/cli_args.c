@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 int oomkit__cli_number(const char *cmd, const char *what, const char *s, uint64_t min,
                        uint64_t max, uint64_t *out)
@@ -23,16 +22,4 @@ int oomkit__cli_number(const char *cmd, const char *what, const char *s, uint64_
     }
     *out = v;
     return 0;
-}
-
-int oomkit__cli_directory(const char *cmd, const char *what, const char *path)
-{
-    struct stat st;
-    const char *why = stat(path, &st) != 0 ? strerror(errno)
-                      : !S_ISDIR(st.st_mode) ? "not a directory"
-                                             : NULL;
-    if (why == NULL)
-        return 0;
-    fprintf(stderr, "oomkit %s: %s %s: %s\n", cmd, what, path, why);
-    return -1;
 }

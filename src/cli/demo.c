@@ -19,6 +19,7 @@
 #include "cli/bench.h"
 #include "cli/cli.h"
 #include "demo/incident.h"
+#include "watch/capture.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -341,14 +342,9 @@ static int cmd_demo(int argc, char **argv)
     /* The evidence goes to --out at the end of the run: a place it cannot
      * go is refused now, not after the first stage. */
     const char *out = o.incident.out_dir;
-    if (out != NULL && mkdir(out, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "oomkit demo: cannot create --out %s: %s\n", out, strerror(errno));
-        return OOMKIT_EXIT_USAGE;
-    }
-    if (out != NULL && oomkit__cli_directory("demo", "--out", out) != 0)
-        return OOMKIT_EXIT_USAGE;
-    if (out != NULL && access(out, W_OK | X_OK) != 0) {
-        fprintf(stderr, "oomkit demo: --out %s: %s\n", out, strerror(errno));
+    char why[1100];
+    if (out != NULL && oomkit__capture_root_check(out, 1, why, sizeof why) != 0) {
+        fprintf(stderr, "oomkit demo: --out %s: %s\n", out, why);
         return OOMKIT_EXIT_USAGE;
     }
 

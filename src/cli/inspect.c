@@ -302,21 +302,16 @@ static int cmd_inspect(int argc, char **argv)
         fprintf(stderr, "oomkit inspect: not a process id: %s\n", argv[optind]);
         return OOMKIT_EXIT_USAGE;
     }
-    if (sysroot != NULL && oomkit__cli_directory("inspect", "--sysroot", sysroot) != 0)
-        return OOMKIT_EXIT_USAGE;
-    oomkit_mem_options o = { .root = sysroot };
     oomkit_mem_ctx *ctx = NULL;
-    int rc = oomkit_mem_ctx_open(&o, &ctx);
-    if (rc < 0) {
-        fprintf(stderr, "oomkit inspect: %s\n", oomkit_strerror(rc));
-        return OOMKIT_EXIT_FAIL;
-    }
+    int open_code = mem_cli_open("inspect", sysroot, &ctx);
+    if (open_code != OOMKIT_EXIT_OK)
+        return open_code;
     int exit_code = OOMKIT_EXIT_OK;
     oomkit_mem_status st;
     oomkit_mem_breakdown b;
     oomkit_mem_maps *maps = NULL;
     uint64_t threads = 0;
-    rc = oomkit_mem_status_read(ctx, (pid_t)pid, &st);
+    int rc = oomkit_mem_status_read(ctx, (pid_t)pid, &st);
     if (rc < 0) {
         exit_code = fail("status", rc, ctx, pid);
         goto out;

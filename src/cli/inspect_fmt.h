@@ -1,13 +1,34 @@
-/* Small formatting helpers shared by `oomkit inspect` and `oomkit top`:
- * human-readable byte sizes and JSON values that stay null when the
- * kernel did not report a figure. */
+/* Small helpers shared by `oomkit inspect` and `oomkit top`: opening the
+ * readers, human-readable byte sizes and JSON values that stay null when
+ * the kernel did not report a figure. */
 #ifndef OOMKIT_CLI_INSPECT_FMT_H
 #define OOMKIT_CLI_INSPECT_FMT_H
 
 #include "oomkit/mem.h"
 
+#include "cli/cli.h"
+
+#include <errno.h>
 #include <json-c/json.h>
 #include <stdio.h>
+#include <string.h>
+
+/* Opens the readers on sysroot (NULL: this machine) for `oomkit CMD`. An
+ * OOMKIT_EXIT_* code: a --sysroot that is missing or no directory is the
+ * user's (usage), said by option name. */
+static inline int mem_cli_open(const char *cmd, const char *sysroot, oomkit_mem_ctx **ctx)
+{
+    oomkit_mem_options o = { .root = sysroot };
+    int rc = oomkit_mem_ctx_open(&o, ctx);
+    if (rc == 0)
+        return OOMKIT_EXIT_OK;
+    if (sysroot != NULL && rc != -ENOMEM) {
+        fprintf(stderr, "oomkit %s: --sysroot %s: %s\n", cmd, sysroot, strerror(-rc));
+        return OOMKIT_EXIT_USAGE;
+    }
+    fprintf(stderr, "oomkit %s: %s\n", cmd, oomkit_strerror(rc));
+    return OOMKIT_EXIT_FAIL;
+}
 
 /* Formats bytes as "12.3 MiB" into buf; "-" when absent, "none" for no
  * limit. Returns buf. */

@@ -409,15 +409,10 @@ static int cmd_top(int argc, char **argv)
         fprintf(stderr, "oomkit top: --root and --leaves apply to --cgroups\n");
         return OOMKIT_EXIT_USAGE;
     }
-    if (sysroot != NULL && oomkit__cli_directory("top", "--sysroot", sysroot) != 0)
-        return OOMKIT_EXIT_USAGE;
-    oomkit_mem_options o = { .root = sysroot };
     oomkit_mem_ctx *ctx = NULL;
-    int rc = oomkit_mem_ctx_open(&o, &ctx);
-    if (rc < 0) {
-        fprintf(stderr, "oomkit top: %s\n", oomkit_strerror(rc));
-        return OOMKIT_EXIT_FAIL;
-    }
+    int open_code = mem_cli_open("top", sysroot, &ctx);
+    if (open_code != OOMKIT_EXIT_OK)
+        return open_code;
     int code = mode == 'p' ? top_procs(ctx, n, out) : top_cgroups(ctx, root, n, out, leaves);
     oomkit_mem_ctx_close(ctx);
     return code;
