@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "core/file_replace.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -111,7 +112,7 @@ static int write_svg(const struct seed_table *t, const char *dir)
     oomkit__file_replace out;
     FILE *f = oomkit__fopen_replace(&out, path);
     if (f == NULL)
-        return -1;
+        return -errno;
     int col = chart_col(t), w = 760, bar_x = 330, bar_w = 330, row_h = 26;
     int h = 40 + row_h * t->nrows + 10;
     double max = 0;
@@ -138,7 +139,7 @@ static int write_svg(const struct seed_table *t, const char *dir)
                 bar_x + len + 6, y + 15, v);
     }
     fputs("</svg>\n", f);
-    return oomkit__fclose_replace(&out, f, 1) == 0 ? 0 : -1;
+    return oomkit__fclose_replace(&out, f, 1);
 }
 
 static void print_markdown(const struct seed_table *t, size_t n, const char *machine,
@@ -290,9 +291,10 @@ static int bench_seed(int argc, char **argv)
     char machine[256];
     machine_line(machine, sizeof machine);
     for (size_t i = 0; svg_dir != NULL && i < n; i++) {
-        if (tables[i].ran && write_svg(&tables[i], svg_dir) != 0) {
-            fprintf(stderr, "oomkit bench seed: cannot write %s/%s.svg\n", svg_dir,
-                    tables[i].key);
+        int wrc = tables[i].ran ? write_svg(&tables[i], svg_dir) : 0;
+        if (wrc != 0) {
+            fprintf(stderr, "oomkit bench seed: cannot write %s/%s.svg: %s\n", svg_dir,
+                    tables[i].key, strerror(-wrc));
             return OOMKIT_EXIT_FAIL;
         }
     }

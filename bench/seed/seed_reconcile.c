@@ -78,15 +78,16 @@ static int store_fill(oomkit_store *s, const struct seed_state *st, int64_t r)
  * its labels. */
 static int store_fill_objects(oomkit_store *s, const struct seed_state *st, int64_t r)
 {
+    /* Every pod gets the same labels and values in one reconcile. */
     oomkit_store_field f[OOMKIT_STORE_PUT_FIELDS_MAX];
     if (st->n_keys > OOMKIT_STORE_PUT_FIELDS_MAX)
         return -E2BIG;
+    for (size_t k = 0; k < st->n_keys; k++) {
+        f[k].key = st->key[k];
+        f[k].value = r + (int64_t)k;
+    }
     for (size_t n = 0; n < st->n_ns; n++)
         for (size_t o = 0; o < st->n_obj; o++) {
-            for (size_t k = 0; k < st->n_keys; k++) {
-                f[k].key = st->key[k];
-                f[k].value = r + (int64_t)k;
-            }
             int rc = oomkit_store_put_fields(s, st->ns[n], st->name[n * st->n_obj + o], f,
                                              st->n_keys);
             if (rc != 0)

@@ -52,10 +52,9 @@ static int store_put_object(void *s, const struct wl_workload *w, uint32_t obj)
     oomkit_store_field f[OOMKIT_STORE_PUT_FIELDS_MAX];
     size_t n = 0;
     for (uint32_t i = 0; i < o->count; i++) {
-        uint32_t e = w->by_object[o->first + i];
-        struct wl_ref r = wl_entry_ref(w, e);
-        f[n].key = str(r.key, r.key_len);
-        f[n].value = w->entries[e].value;
+        const struct wl_entry *e = &w->entries[w->by_object[o->first + i]];
+        f[n].key = str(e->key, e->key_len);
+        f[n].value = e->value;
         if (++n == sizeof(f) / sizeof(f[0]) || i + 1 == o->count) {
             if (oomkit_store_put_fields(s, str(o->ns, o->ns_len), str(o->name, o->name_len), f,
                                         n) != 0)
