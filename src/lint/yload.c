@@ -119,8 +119,10 @@ static int refuse(struct loader *l, int rc, const char *problem, yaml_mark_t mar
     return rc;
 }
 
-static int add_anchor(struct loader *l, const yaml_char_t *name, int node, yaml_mark_t mark,
-                      const char **out)
+/* Records anchor name (if any) for node, whose expansion costs units
+ * (0 for a collection until its end event says). */
+static int add_anchor(struct loader *l, const yaml_char_t *name, int node, size_t units,
+                      yaml_mark_t mark, const char **out)
 {
     *out = NULL;
     if (name == NULL)
@@ -142,7 +144,7 @@ static int add_anchor(struct loader *l, const yaml_char_t *name, int node, yaml_
         return -ENOMEM;
     memcpy(a->name, name, n + 1);
     a->node = node;
-    a->units = 0;
+    a->units = units;
     a->mark = mark;
     l->anchors.n++;
     *out = a->name;
@@ -204,11 +206,10 @@ static int on_event(struct loader *l, yaml_event_t *ev)
                                         (int)ev->data.scalar.length, ev->data.scalar.style);
         if (node == 0)
             return -ENOMEM;
-        rc = add_anchor(l, ev->data.scalar.anchor, node, ev->start_mark, &anchor);
+        rc = add_anchor(l, ev->data.scalar.anchor, node, 1 + ev->data.scalar.length,
+                        ev->start_mark, &anchor);
         if (rc != 0)
             return rc;
-        if (anchor != NULL)
-            anchor_find(&l->anchors, anchor)->units = 1 + ev->data.scalar.length;
         break;
     case YAML_SEQUENCE_START_EVENT:
     case YAML_MAPPING_START_EVENT: {
@@ -227,7 +228,7 @@ static int on_event(struct loader *l, yaml_event_t *ev)
         if (node == 0)
             return -ENOMEM;
         rc = add_anchor(l, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor,
-                        node, ev->start_mark, &anchor);
+                        node, 0, ev->start_mark, &anchor);
         if (rc == 0)
             rc = attach(l, node);
         if (rc != 0)
@@ -246,13 +247,8 @@ static int on_event(struct loader *l, yaml_event_t *ev)
     }
     case YAML_ALIAS_EVENT: {
         struct anchor *a = anchor_find(&l->anchors, (const char *)ev->data.alias.anchor);
-        if (a == NULL || a->name == NULL) {
-            l->p->context = NULL;
-            l->p->error = YAML_COMPOSER_ERROR;
-            l->p->problem = "found undefined alias";
-            l->p->problem_mark = ev->start_mark;
-            return -EINVAL;
-        }
+        if (a == NULL || a->name == NULL)
+            return refuse(l, -EINVAL, "found undefined alias", ev->start_mark);
         if (a->units == 0)
             return refuse(l, -E2BIG, "recursive alias: it is inside the node it refers to",
                           ev->start_mark);

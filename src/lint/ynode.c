@@ -3,8 +3,9 @@
 
 #include <string.h>
 
-/* Merge keys may nest and, through aliases, loop back on themselves
- * (&a { <<: *a }): both bounds keep a lookup finite and small. */
+/* Merge keys may nest, and an alias may name the same map many times;
+ * the loader (yload.c) refuses an alias inside the node it names, and
+ * these bounds keep a lookup small whatever the tree. */
 #define MERGE_DEPTH_MAX 8
 #define MERGE_VISITS_MAX 64
 
