@@ -471,7 +471,7 @@ static int cmp_names(const void *a, const void *b)
 
 /* mkdir -p: creates path and its missing parents (0755 less the umask;
  * path itself gets mode). An existing directory is not an error. On
- * failure, failed gets the prefix that could not be created. */
+ * failure, failed (if not NULL) gets the prefix that could not be created. */
 static int mkdir_p(const char *path, mode_t mode, char *failed, size_t cap)
 {
     char p[4096];
@@ -490,7 +490,8 @@ static int mkdir_p(const char *path, mode_t mode, char *failed, size_t cap)
         *s = '\0';
         if (mkdir(p, last ? mode : 0755) != 0 && errno != EEXIST) {
             int e = errno;
-            snprintf(failed, cap, "%s", p);
+            if (failed != NULL)
+                snprintf(failed, cap, "%s", p);
             return -e;
         }
         if (last)
@@ -583,8 +584,7 @@ int oomkit__capture_write(const struct oomkit__capture_request *req,
     b.req = req;
     uint64_t max_total = req->max_total_bytes ? req->max_total_bytes : (256u << 20);
     /* Checked at start-up; made again here in case it was removed since. */
-    char failed[4096];
-    int mrc = mkdir_p(req->root_dir, 0700, failed, sizeof failed);
+    int mrc = mkdir_p(req->root_dir, 0700, NULL, 0);
     if (mrc < 0)
         return mrc;
     /* Room for a typical bundle (a few MiB with raw smaps and stacks). */

@@ -53,6 +53,19 @@ static int parse_duration(const char *v, double *out)
 }
 
 /* "80%" or "0.8". */
+/* Parses a duration into *dst when it lies in [lo, hi]: 0, or -EINVAL
+ * (and *dst unchanged). */
+static int duration_in(const char *value, double lo, double hi, double *dst)
+{
+    double d;
+    int rc = parse_duration(value, &d);
+    if (rc == 0 && (d < lo || d > hi))
+        rc = -EINVAL;
+    if (rc == 0)
+        *dst = d;
+    return rc;
+}
+
 static int parse_ratio(const char *v, double *out)
 {
     char *end;
@@ -174,7 +187,6 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
         return -EINVAL;
     }
     int rc = 0;
-    double d = 0;
     uint64_t u = 0;
     /* What a valid value looks like, for the error message. */
     const char *want = "a shorter value";
@@ -206,11 +218,8 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
         if (rc == 0)
             c->mode = key[6] == '\0' ? OOMKIT__WATCH_CGROUP : OOMKIT__WATCH_UNDER;
     } else if (strcmp(key, "interval") == 0) {
-        rc = parse_duration(value, &d);
         want = "a duration from 10ms to 1h, e.g. 1s, 250ms or 2m";
-        if (rc == 0 && (d < 0.01 || d > 3600))
-            rc = -EINVAL;
-        c->interval_s = rc == 0 ? d : c->interval_s;
+        rc = duration_in(value, 0.01, 3600, &c->interval_s);
     } else if (strcmp(key, "listen") == 0) {
         want = "HOST:PORT (e.g. 127.0.0.1:9464) or 'off'";
         if (strcmp(value, "off") == 0 || strcmp(value, "none") == 0)
@@ -247,19 +256,13 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
         want = duration_want;
         rc = parse_duration(value, &c->duration_s);
     } else if (strcmp(key, "discover-every") == 0) {
-        rc = parse_duration(value, &d);
         want = "a duration of at least 50ms, e.g. 5s";
-        if (rc == 0 && d < 0.05)
-            rc = -EINVAL;
-        c->discover_s = rc == 0 ? d : c->discover_s;
+        rc = duration_in(value, 0.05, HUGE_VAL, &c->discover_s);
     } else if (strcmp(key, "prof-wait") == 0) {
         /* The capture, and with it sampling, waits this long for the heap
          * dump; past a minute the OOM kill has usually come first. */
-        rc = parse_duration(value, &d);
         want = "a duration from 0 to 60s, e.g. 2s";
-        if (rc == 0 && d > 60)
-            rc = -EINVAL;
-        c->prof_wait_s = rc == 0 ? d : c->prof_wait_s;
+        rc = duration_in(value, 0, 60, &c->prof_wait_s);
     } else if (strcmp(key, "capture-max") == 0) {
         rc = parse_size(value, &u);
         want = "a size of at least 64k, e.g. 256M or 1G";
@@ -274,10 +277,10 @@ int oomkit__watch_config_set(struct oomkit__watch_config *c, const char *key,
         char *end;
         long n = strtol(value, &end, 10);
         _Static_assert(OOMKIT__PREDICT_MAX_WINDOW == 120, "the message below names the bound");
-        want = key[0] == 'w' ? "a whole number from 2 to 120" : "a whole number from 1 to 100000";
-        if (end == value || *end != '\0' || n < min || n > max)
+        want = window ? "a whole number from 2 to 120" : "a whole number from 1 to 100000";
+        if (*end != '\0' || n < min || n > max)
             rc = -EINVAL;
-        else if (key[0] == 'w')
+        else if (window)
             c->window = (unsigned)n;
         else
             c->max_targets = (unsigned)n;
