@@ -22,7 +22,7 @@ int oomkit_mem_cgroup_detect(oomkit_mem_ctx *ctx, oomkit_mem_cgroup_layout *out)
     int rc = oomkit__mem_read(ctx, "/proc/self/mountinfo", &len);
     if (rc < 0)
         return rc;
-    rc = oomkit__parse_mountinfo(ctx->buf, len, out);
+    rc = oomkit__mem_parsed(ctx, oomkit__parse_mountinfo(ctx->buf, len, out));
     if (rc < 0)
         return rc;
     if (out->v2_mount[0]) {
@@ -76,7 +76,7 @@ int oomkit_mem_cgroup_of_pid(oomkit_mem_ctx *ctx, pid_t pid,
         return oomkit__mem_proc_err(ctx, pid, rc);
     /* Both paths live in out while parsing; the winner ends up in path. */
     char v1[OOMKIT_MEM_PATH_MAX];
-    rc = oomkit__parse_proc_cgroup(ctx->buf, len, v1, out->dir);
+    rc = oomkit__mem_parsed(ctx, oomkit__parse_proc_cgroup(ctx->buf, len, v1, out->dir));
     if (rc < 0)
         return rc;
     if (layout->memory_version == 1 && v1[0]) {
@@ -174,8 +174,8 @@ static int read_u64_file(oomkit_mem_ctx *ctx, const char *dir, const char *name,
     if (rc < 0)
         return rc;
     uint64_t v;
-    rc = limit ? oomkit__parse_limit(ctx->buf, len, &v)
-               : oomkit__parse_single_u64(ctx->buf, len, &v);
+    rc = oomkit__mem_parsed(ctx, limit ? oomkit__parse_limit(ctx->buf, len, &v)
+                                       : oomkit__parse_single_u64(ctx->buf, len, &v));
     if (rc == 0)
         *out = v;
     return rc;

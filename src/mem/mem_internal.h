@@ -19,6 +19,7 @@ struct oomkit_mem_ctx {
     char *buf;          /* reusable read buffer */
     size_t buf_cap;
     char last_path[OOMKIT_MEM_PATH_MAX];
+    char read_path[OOMKIT_MEM_PATH_MAX]; /* the file oomkit__mem_read last read whole */
     uint64_t page_size_bytes;
 };
 
@@ -38,6 +39,10 @@ int oomkit__mem_open(oomkit_mem_ctx *ctx, const char *path);
 /* Records path in ctx->last_path: a file read but not understood. Returns
  * rc (negative). */
 int oomkit__mem_failed(oomkit_mem_ctx *ctx, const char *path, int rc);
+
+/* rc of parsing the file oomkit__mem_read just read into ctx->buf: a
+ * failure (rc < 0) names that file in ctx->last_path. Returns rc. */
+int oomkit__mem_parsed(oomkit_mem_ctx *ctx, int rc);
 
 /* Reads the whole file at path into ctx->buf (growing it), NUL-terminates
  * it and sets *len. Returns 0 or a negative errno (path recorded). */

@@ -28,18 +28,31 @@ int oomkit__mem_path(const oomkit_mem_ctx *ctx, const char *path, char *out)
     return 0;
 }
 
-static void remember(oomkit_mem_ctx *ctx, const char *path)
+/* Copies path into dst[OOMKIT_MEM_PATH_MAX], cut if need be. */
+static void copy_path(char *dst, const char *path)
 {
     size_t n = strlen(path);
-    if (n >= sizeof ctx->last_path)
-        n = sizeof ctx->last_path - 1;
-    memcpy(ctx->last_path, path, n);
-    ctx->last_path[n] = '\0';
+    if (n >= OOMKIT_MEM_PATH_MAX)
+        n = OOMKIT_MEM_PATH_MAX - 1;
+    memcpy(dst, path, n);
+    dst[n] = '\0';
+}
+
+static void remember(oomkit_mem_ctx *ctx, const char *path)
+{
+    copy_path(ctx->last_path, path);
 }
 
 int oomkit__mem_failed(oomkit_mem_ctx *ctx, const char *path, int rc)
 {
     remember(ctx, path);
+    return rc;
+}
+
+int oomkit__mem_parsed(oomkit_mem_ctx *ctx, int rc)
+{
+    if (rc < 0)
+        memcpy(ctx->last_path, ctx->read_path, sizeof ctx->last_path);
     return rc;
 }
 
@@ -122,6 +135,7 @@ int oomkit__mem_read(oomkit_mem_ctx *ctx, const char *path, size_t *len)
         return rc;
     ctx->buf[used] = '\0';
     *len = used;
+    copy_path(ctx->read_path, path);
     return 0;
 }
 

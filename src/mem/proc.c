@@ -73,15 +73,6 @@ const char *oomkit_mem_ctx_root(const oomkit_mem_ctx *ctx)
     return (ctx && ctx->root_len) ? ctx->root : "/";
 }
 
-/* /proc/PID/<name>, or the task's file when tid > 0. */
-static void proc_path(char path[96], pid_t pid, pid_t tid, const char *name)
-{
-    if (tid > 0)
-        snprintf(path, 96, "/proc/%d/task/%d/%s", (int)pid, (int)tid, name);
-    else
-        snprintf(path, 96, "/proc/%d/%s", (int)pid, name);
-}
-
 /* Reads /proc/PID/<name> (or the task's file when tid > 0) into ctx->buf. */
 static int read_proc(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, const char *name,
                      size_t *len)
@@ -89,19 +80,12 @@ static int read_proc(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, const char *name
     if (!ctx || pid <= 0)
         return -EINVAL;
     char path[96];
-    proc_path(path, pid, tid, name);
+    if (tid > 0)
+        snprintf(path, sizeof path, "/proc/%d/task/%d/%s", (int)pid, (int)tid, name);
+    else
+        snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
     int rc = oomkit__mem_read(ctx, path, len);
     return rc < 0 ? oomkit__mem_proc_err(ctx, pid, rc) : 0;
-}
-
-/* rc of parsing the file read_proc read: a failure names that file. */
-static int parsed(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, const char *name, int rc)
-{
-    if (rc >= 0)
-        return rc;
-    char path[96];
-    proc_path(path, pid, tid, name);
-    return oomkit__mem_failed(ctx, path, rc);
 }
 
 int oomkit_mem_status_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_status *out)
@@ -110,7 +94,7 @@ int oomkit_mem_status_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_status *ou
     if (!out)
         return -EINVAL;
     int rc = read_proc(ctx, pid, 0, "status", &len);
-    return rc < 0 ? rc : parsed(ctx, pid, 0, "status", oomkit__parse_status(ctx->buf, len, out));
+    return rc < 0 ? rc : oomkit__mem_parsed(ctx, oomkit__parse_status(ctx->buf, len, out));
 }
 
 int oomkit_mem_statm_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_statm *out)
@@ -120,8 +104,8 @@ int oomkit_mem_statm_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_statm *out)
         return -EINVAL;
     int rc = read_proc(ctx, pid, 0, "statm", &len);
     return rc < 0 ? rc
-                  : parsed(ctx, pid, 0, "statm",
-                           oomkit__parse_statm(ctx->buf, len, ctx->page_size_bytes, out));
+                  : oomkit__mem_parsed(ctx, oomkit__parse_statm(ctx->buf, len,
+                                                                ctx->page_size_bytes, out));
 }
 
 int oomkit_mem_pstat_read(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, oomkit_mem_pstat *out)
@@ -131,8 +115,8 @@ int oomkit_mem_pstat_read(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, oomkit_mem_
         return -EINVAL;
     int rc = read_proc(ctx, pid, tid, "stat", &len);
     return rc < 0 ? rc
-                  : parsed(ctx, pid, tid, "stat",
-                           oomkit__parse_pstat(ctx->buf, len, ctx->page_size_bytes, out));
+                  : oomkit__mem_parsed(ctx, oomkit__parse_pstat(ctx->buf, len,
+                                                                ctx->page_size_bytes, out));
 }
 
 int oomkit_mem_smaps_rollup_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_smaps_fields *out)
@@ -154,7 +138,7 @@ int oomkit_mem_smaps_rollup_read(oomkit_mem_ctx *ctx, pid_t pid, oomkit_mem_smap
         oomkit__smaps_fields_clear(out);
         return 0;
     }
-    return parsed(ctx, pid, 0, "smaps_rollup", oomkit__parse_smaps_rollup(ctx->buf, len, out));
+    return oomkit__mem_parsed(ctx, oomkit__parse_smaps_rollup(ctx->buf, len, out));
 }
 
 int oomkit_mem_thread_sp(oomkit_mem_ctx *ctx, pid_t pid, pid_t tid, uint64_t *sp)
@@ -233,9 +217,7 @@ int oomkit_mem_meminfo_read(oomkit_mem_ctx *ctx, oomkit_mem_meminfo *out)
     if (!ctx || !out)
         return -EINVAL;
     int rc = oomkit__mem_read(ctx, "/proc/meminfo", &len);
-    if (rc == 0 && (rc = oomkit__parse_meminfo(ctx->buf, len, out)) < 0)
-        oomkit__mem_failed(ctx, "/proc/meminfo", rc);
-    return rc;
+    return rc < 0 ? rc : oomkit__mem_parsed(ctx, oomkit__parse_meminfo(ctx->buf, len, out));
 }
 
 int oomkit_mem_psi_read(oomkit_mem_ctx *ctx, oomkit_mem_psi *out)
@@ -246,8 +228,7 @@ int oomkit_mem_psi_read(oomkit_mem_ctx *ctx, oomkit_mem_psi *out)
     int rc = oomkit__mem_read(ctx, "/proc/pressure/memory", &len);
     if (rc < 0)
         return rc;
-    rc = oomkit__parse_psi(ctx->buf, len, out);
-    return rc < 0 ? oomkit__mem_failed(ctx, "/proc/pressure/memory", rc) : rc;
+    return oomkit__mem_parsed(ctx, oomkit__parse_psi(ctx->buf, len, out));
 }
 
 int oomkit__mem_proc_alive(oomkit_mem_ctx *ctx, pid_t pid)

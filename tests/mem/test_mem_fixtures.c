@@ -599,6 +599,17 @@ static void test_cgroup_vanishes_mid_read(void **state)
     assert_int_equal(oomkit_mem_cgroup_read(ctx, &ref, &s), 0);
     assert_int_equal(s.usage_bytes, 1048576);
     assert_int_equal(s.limit_bytes, OOMKIT_MEM_ABSENT);
+    /* A usage that is no number fails the read and names its file. */
+    f = fopen(vanish_usage, "w");
+    assert_non_null(f);
+    fputs("lots\n", f);
+    fclose(f);
+    assert_true(oomkit_mem_cgroup_read(ctx, &ref, &s) < 0);
+    assert_string_equal(oomkit_mem_ctx_last_path(ctx), "/cg/memory.current");
+    f = fopen(vanish_usage, "w");
+    assert_non_null(f);
+    fputs("1048576\n", f);
+    fclose(f);
     oomkit__mem_sys_fault = remove_cgroup_at_stat;
     assert_int_equal(oomkit_mem_cgroup_read(ctx, &ref, &s), -ENOENT);
     oomkit__mem_sys_fault = NULL;
