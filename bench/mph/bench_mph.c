@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 struct keys {
@@ -69,43 +68,12 @@ static uint64_t rng_next(uint64_t *s)
 
 static int load_keys(const char *path, struct keys *K, char *err, size_t errcap)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        snprintf(err, errcap, "cannot open %s: %s", path, strerror(errno));
+    size_t size;
+    int rc = oomkit__cli_read_all(path, &K->text, &size);
+    if (rc != 0) {
+        snprintf(err, errcap, "cannot read %s: %s", path, strerror(-rc));
         return -1;
     }
-    /* Sized from fstat (+1, so one read reaches EOF), but read to the end
-     * rather than trust a size: a directory opens and then fails to read
-     * (EISDIR), and a pipe has none. */
-    struct stat sb;
-    size_t size = 0, cap = 1 << 20;
-    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
-        cap = (size_t)sb.st_size + 1;
-    K->text = malloc(cap + 1);
-    while (K->text != NULL) {
-        size += fread(K->text + size, 1, cap - size, f);
-        if (size < cap)
-            break;
-        char *t = realloc(K->text, cap * 2 + 1);
-        if (t == NULL) {
-            free(K->text);
-            K->text = NULL;
-        } else {
-            K->text = t;
-            cap *= 2;
-        }
-    }
-    int bad = 0;
-    if (K->text == NULL)
-        bad = ENOMEM;
-    else if (ferror(f))
-        bad = errno != 0 ? errno : EIO;
-    fclose(f);
-    if (bad != 0) {
-        snprintf(err, errcap, "cannot read %s: %s", path, strerror(bad));
-        return -1;
-    }
-    K->text[size] = '\0';
     size_t lines = 1;
     for (size_t i = 0; i < size; i++)
         lines += K->text[i] == '\n';

@@ -15,6 +15,7 @@
 
 #include "cli/dispatch.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum {
@@ -43,5 +44,12 @@ int oomkit__cli_wants_help(int argc, char **argv);
  * "1e9" or "12x" is refused, not read as 1 or 12. */
 int oomkit__cli_number(const char *cmd, const char *what, const char *s, uint64_t min,
                        uint64_t max, uint64_t *out);
+
+/* Reads all of fd into a malloc'd buffer, NUL-terminated after its *len
+ * bytes. 0 or a negative errno (EISDIR for a directory: it opens, and the
+ * read says what it is). */
+int oomkit__cli_read_fd(int fd, char **out, size_t *len);
+/* The same for the file at path ("-": standard input). */
+int oomkit__cli_read_all(const char *path, char **out, size_t *len);
 
 #endif

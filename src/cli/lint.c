@@ -48,40 +48,6 @@ static void usage(FILE *out)
             OOMKIT__YNODE_DEPTH_MAX);
 }
 
-/* Reads all of fd into a new buffer (freed by the caller). 0 or -errno. */
-static int read_all(int fd, char **out, size_t *len)
-{
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (buf == NULL)
-        return -ENOMEM;
-    for (;;) {
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (nb == NULL) {
-                free(buf);
-                return -ENOMEM;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = -errno;
-            free(buf);
-            return e;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 struct run {
     const struct oomkit__lint_config *cfg;
     struct oomkit__lint_report *rep;
@@ -125,7 +91,7 @@ static void lint_fd(struct run *run, const char *name, int fd)
 {
     char *buf;
     size_t len;
-    int rc = read_all(fd, &buf, &len);
+    int rc = oomkit__cli_read_fd(fd, &buf, &len);
     if (rc != 0) {
         if (oomkit__lint_report_error(run->rep, name, 0, 0, strerror(-rc)) != 0 || rc == -ENOMEM)
             run->fatal = -ENOMEM;
@@ -252,7 +218,7 @@ static int load_config(struct oomkit__lint_config *cfg, const char *path)
     }
     char *buf;
     size_t len;
-    int rc = read_all(fd, &buf, &len);
+    int rc = oomkit__cli_read_fd(fd, &buf, &len);
     close(fd);
     if (rc != 0) {
         fprintf(stderr, "oomkit lint: cannot read config %s: %s\n", path, strerror(-rc));

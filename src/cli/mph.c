@@ -62,52 +62,6 @@ static void usage(FILE *out)
             "parameters, FILE could not be written).\n");
 }
 
-/* Reads a whole file ("-" = stdin) into a malloc'd buffer. */
-static int read_all(const char *path, char **out, size_t *len)
-{
-    int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    size_t cap = 1 << 20, n = 0;
-    char *buf = malloc(cap);
-    if (buf == NULL) {
-        if (fd != 0)
-            close(fd);
-        return -ENOMEM;
-    }
-    for (;;) {
-        if (n == cap) {
-            char *b = realloc(buf, cap * 2);
-            if (b == NULL) {
-                free(buf);
-                if (fd != 0)
-                    close(fd);
-                return -ENOMEM;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        ssize_t k = read(fd, buf + n, cap - n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0) {
-            int e = -errno;
-            free(buf);
-            if (fd != 0)
-                close(fd);
-            return e;
-        }
-        if (k == 0)
-            break;
-        n += (size_t)k;
-    }
-    if (fd != 0)
-        close(fd);
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 /* Splits text into keys for a function: whole lines, or for lines with
  * TABs the fields before the last joined with '/' (rewritten in place). */
 static int split_keys(char *text, size_t len, oomkit_str **keys, size_t **lines, size_t *count)
@@ -253,7 +207,7 @@ static int cmd_build(int argc, char **argv)
     const char *input = argv[optind];
     char *text = NULL;
     size_t len = 0;
-    int rc = read_all(input, &text, &len);
+    int rc = oomkit__cli_read_all(input, &text, &len);
     if (rc != 0) {
         fprintf(stderr, "oomkit mph build: cannot read %s: %s\n", input, strerror(-rc));
         return OOMKIT_EXIT_USAGE;
